@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Both install everything first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(PY) -m flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: install system run test lint format bench worker
+
+install: system $(VENV)/.installed
+
+system:
+	bash scripts/install-system.sh
+
+$(VENV)/.installed: requirements.txt camera_agent/requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	bash scripts/test.sh
+
+lint:
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format:
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+worker:
+	$(FLASK) jobs worker
