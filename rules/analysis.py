@@ -1,0 +1,174 @@
+"""Load-time analysis of decision tables: overlaps, unreachable rows and gaps.
+
+Each row with only static cells is a "box": one value set per input column. Analysis is set
+arithmetic on boxes, never evaluation:
+
+* unique / any: two rows whose boxes intersect overlap (for any, only if their outputs differ);
+* first: a row is unreachable when the union of earlier rows covers its box;
+* priority: a row never wins when rows of strictly higher priority cover its box;
+* gaps (single-hit policies without defaults): the universe of inputs minus every row, each
+  remaining box reported with an example input.
+
+Rows with expression cells are left out of these checks (reported as such): their coverage
+depends on other inputs, so any claim about them could be wrong.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rules.findings import WARNING, Finding
+from rules.sets import universe
+from rules.values import format_value
+
+if TYPE_CHECKING:
+    from rules.tables import DecisionTable, Row
+
+INFO = "info"
+MAX_GAPS_REPORTED = 5
+
+
+class _TooComplex(Exception):
+    pass
+
+
+def analyse_table(table: DecisionTable) -> list[Finding]:
+    """Every analysis finding of ``table`` (severity warning or info), in row order."""
+    findings: list[Finding] = []
+    boxes = {row.number: _box(row) for row in table.rows}
+    for row in table.rows:
+        if boxes[row.number] is None:
+            findings.append(Finding(INFO, "dynamic_cells", table.key, row.number))
+    budget = [table.limits.max_analysis_boxes]
+    try:
+        if table.hit_policy in ("unique", "any"):
+            findings += _overlaps(table, boxes)
+        elif table.hit_policy == "first":
+            findings += _unreachable(
+                table, boxes, budget, lambda row, other: other.number < row.number
+            )
+        elif table.hit_policy == "priority":
+            findings += _unreachable(
+                table, boxes, budget, lambda row, other: other.priority < row.priority
+            )
+        if table.hit_policy in ("unique", "any", "first", "priority") and not _has_defaults(table):
+            findings += _gaps(table, boxes, budget)
+    except _TooComplex as stop:
+        findings.append(Finding(INFO, "analysis_incomplete", table.key, params={"what": str(stop)}))
+    return findings
+
+
+def _box(row: Row) -> tuple | None:
+    if any(cell.static is None for cell in row.cells):
+        return None
+    return tuple(cell.static for cell in row.cells)
+
+
+def _has_defaults(table: DecisionTable) -> bool:
+    return any(output.default is not None for output in table.outputs)
+
+
+def _intersection(a: tuple, b: tuple) -> tuple | None:
+    parts = []
+    for mine, theirs in zip(a, b, strict=True):
+        common = mine.intersect(theirs)
+        if common.is_empty():
+            return None
+        parts.append(common)
+    return tuple(parts)
+
+
+def _example(table: DecisionTable, box: tuple) -> str:
+    pairs = [
+        f"{table.labels[name]}={format_value(members.sample())}"
+        for name, members in zip(table.input_names, box, strict=True)
+    ]
+    return ", ".join(pairs)
+
+
+def _overlaps(table: DecisionTable, boxes: dict) -> list[Finding]:
+    findings = []
+    rows = [row for row in table.rows if boxes[row.number] is not None]
+    for position, row in enumerate(rows):
+        for other in rows[:position]:
+            common = _intersection(boxes[row.number], boxes[other.number])
+            if common is None:
+                continue
+            differs = not _same_constant_outputs(row, other)
+            if table.hit_policy == "any" and not differs:
+                continue
+            code = "overlap_conflict" if differs else "overlap"
+            params = {"other": other.number, "row": row.number, "example": _example(table, common)}
+            findings.append(Finding(WARNING, code, table.key, row.number, None, params))
+    return findings
+
+
+def _same_constant_outputs(a: Row, b: Row) -> bool:
+    for name, compiled in a.outputs.items():
+        theirs = b.outputs[name]
+        if not (compiled.constant and theirs.constant):
+            return False
+        if compiled.value != theirs.value or type(compiled.value) is not type(theirs.value):
+            return False
+    return True
+
+
+def _unreachable(table: DecisionTable, boxes: dict, budget: list, beats) -> list[Finding]:
+    findings = []
+    code = "unreachable" if table.hit_policy == "first" else "unreachable_priority"
+    for row in table.rows:
+        box = boxes[row.number]
+        if box is None:
+            continue
+        cutters = [
+            boxes[other.number]
+            for other in table.rows
+            if other is not row and boxes[other.number] is not None and beats(row, other)
+        ]
+        if cutters and not _remainder([box], cutters, budget, stop_at_first=True):
+            findings.append(
+                Finding(WARNING, code, table.key, row.number, None, {"row": row.number})
+            )
+    return findings
+
+
+def _gaps(table: DecisionTable, boxes: dict, budget: list) -> list[Finding]:
+    everything = tuple(universe(d.type, d.values) for d in table.inputs)
+    if any(members.is_empty() for members in everything):
+        return []
+    cutters = [box for box in boxes.values() if box is not None]
+    left = _remainder([everything], cutters, budget, stop_at_first=False)
+    return [
+        Finding(WARNING, "gap", table.key, params={"example": _example(table, box)})
+        for box in left[:MAX_GAPS_REPORTED]
+    ]
+
+
+def _remainder(region: list, cutters: list, budget: list, stop_at_first: bool) -> list:
+    """The part of ``region`` (a list of boxes) that no cutter box covers."""
+    for cutter in cutters:
+        pieces: list = []
+        for box in region:
+            pieces.extend(_subtract(box, cutter))
+        budget[0] -= len(pieces) + 1
+        if budget[0] < 0:
+            raise _TooComplex("boxes")
+        region = pieces
+        if not region:
+            return []
+    return region
+
+
+def _subtract(box: tuple, cutter: tuple) -> list[Any]:
+    """``box`` minus ``cutter`` as disjoint boxes (at most one per column)."""
+    common = _intersection(box, cutter)
+    if common is None:
+        return [box]
+    pieces = []
+    current = list(box)
+    for position, members in enumerate(box):
+        rest = members.subtract(cutter[position])
+        if not rest.is_empty():
+            pieces.append(tuple(current[:position] + [rest] + current[position + 1 :]))
+        current[position] = common[position]
+    return pieces
