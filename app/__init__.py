@@ -1,0 +1,83 @@
+"""The DealerCover Flask application: `create_app()` builds it (Flask's application factory)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from sqlalchemy import inspect
+
+from app.extensions import db, migrate
+from config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(load_config(mode))
+    app.config.update(overrides or {})
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    _import_models()
+    _install_data_walls()
+
+    from app.tenancy.web import init_request_scope
+    from app.web.security_headers import init_security_headers
+
+    with app.app_context():
+        schema_ready = _schema_ready()
+        appbuilder = AppBuilder(update_perms=schema_ready)
+        appbuilder.init_app(app, db.session)
+        _register_capabilities(appbuilder)
+        if schema_ready and app.config.get("FAB_UPDATE_PERMS"):
+            from app.security.roles import sync_roles
+
+            sync_roles(appbuilder)
+    init_request_scope(app)
+    init_security_headers(app)
+    _register_commands(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import every model so the mappers and Alembic see the whole schema."""
+    from app.audit import models as _audit  # noqa: F401
+    from app.customers import models as _customers  # noqa: F401
+    from app.jobs import models as _jobs  # noqa: F401
+    from app.organisation import models as _organisation  # noqa: F401
+    from app.organisation import tasks as _tasks  # noqa: F401
+    from app.security import models as _security  # noqa: F401
+
+
+def _install_data_walls() -> None:
+    from app.audit.recorder import install_recorder
+    from app.tenancy.guard import install_guard
+
+    install_guard()
+    install_recorder()
+
+
+def _schema_ready() -> bool:
+    """False before `flask db upgrade` has run: then FAB must not write its permission tables."""
+    return inspect(db.engine).has_table("alembic_version")
+
+
+def _register_capabilities(appbuilder: AppBuilder) -> None:
+    from app.audit import views as audit_views
+    from app.customers import views as customer_views
+    from app.jobs import views as job_views
+    from app.organisation import views as organisation_views
+
+    for module in (organisation_views, customer_views, job_views, audit_views):
+        module.register(appbuilder)
+
+
+def _register_commands(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)

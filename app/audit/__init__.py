@@ -1,0 +1,1 @@
+"""Audit trail: every change of business data, every login, permission change and export."""

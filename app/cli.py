@@ -1,0 +1,82 @@
+"""`flask` commands: demo data, roles, jobs worker."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from werkzeug.security import generate_password_hash
+
+from app.extensions import db
+from app.tenancy.scope import system_scope, use_scope
+
+demo_cli = AppGroup("demo", help="Demo data.")
+jobs_cli = AppGroup("jobs", help="Background jobs.")
+platform_cli = AppGroup("platform", help="Platform set-up: roles, reference data.")
+
+
+@demo_cli.command("load")
+@click.option("--password", default=None, help="Password for every demo user (default: random).")
+def demo_load(password: str | None) -> None:
+    """Create (or complete) the demo tenant and print the logins."""
+    from app.demo.loader import demo_password, load_demo
+    from app.security.roles import ROLE_LABELS, sync_roles
+
+    appbuilder = current_app.appbuilder
+    password = password or demo_password()
+    with use_scope(system_scope("cli:demo")):
+        sync_roles(appbuilder)
+        logins = load_demo(db.session, appbuilder)
+        db.session.flush()
+        for login in logins:
+            user = appbuilder.sm.find_user(username=login.username)
+            user.password = generate_password_hash(password)
+            user.fail_login_count, user.locked_until = 0, None
+        db.session.commit()
+    click.echo("Demo data ready. Logins (same password for all):")
+    for login in logins:
+        click.echo(f"  {login.username:<22} {ROLE_LABELS[login.role]!s:<12} {login.node}")
+    click.echo(f"\n  admin login:  admin / {password}\n")
+
+
+@platform_cli.command("sync-roles")
+def platform_sync_roles() -> None:
+    """Make every role's permissions match the policy in app/security/roles.py."""
+    from app.security.roles import sync_roles
+
+    with use_scope(system_scope("cli:sync-roles")):
+        sync_roles(current_app.appbuilder)
+    click.echo("roles synchronised")
+
+
+@platform_cli.command("load-reference")
+def platform_load_reference() -> None:
+    """Load brands and cities from the core pack."""
+    from app.organisation.reference import load_reference_data
+
+    with use_scope(system_scope("cli:reference")):
+        brands, cities = load_reference_data(db.session)
+        db.session.commit()
+    click.echo(f"added {brands} brands, {cities} cities")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def jobs_worker(burst: bool) -> None:
+    """Work the rq queue (needs REDIS_URL). Start as many as the load needs, on any machine."""
+    from redis import Redis
+    from rq import SimpleWorker
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: without it jobs run in-process")
+    connection = Redis.from_url(url)
+    # SimpleWorker runs jobs in this process, which holds the app and its connection pool;
+    # a forking worker would share database sockets with its children.
+    worker = SimpleWorker([current_app.config["JOB_QUEUE"]], connection=connection)
+    worker.work(burst=burst)
+
+
+def register_cli(app: Flask) -> None:
+    for group in (demo_cli, jobs_cli, platform_cli):
+        app.cli.add_command(group)

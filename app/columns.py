@@ -1,0 +1,19 @@
+"""Column types shared by the models."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Enum
+
+
+def enum_type(enum_cls: type[enum.Enum], length: int = 32) -> Enum:
+    """Store an enum's values ("store"), not its member names ("STORE"), in a plain string column
+    checked by the ORM: readable in SQL and exports, and the same on PostgreSQL and SQLite."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )

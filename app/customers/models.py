@@ -1,0 +1,99 @@
+"""Customers and vehicles. Identifiers are checked on assignment, whatever path the data takes."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+
+from flask_appbuilder import Model
+from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from app.columns import enum_type
+from app.identifiers import check_mobile, check_plate, check_resident_id, check_uscc, check_vin
+from app.organisation.models import Brand, OrgNode
+from app.tenancy.mixins import TenantScoped
+
+
+class CustomerKind(enum.StrEnum):
+    PERSON = "person"
+    COMPANY = "company"
+
+
+class FuelType(enum.StrEnum):
+    PETROL = "petrol"
+    DIESEL = "diesel"
+    HYBRID = "hybrid"
+    PLUGIN_HYBRID = "plugin_hybrid"
+    ELECTRIC = "electric"
+
+
+class Customer(TenantScoped, Model):
+    __tablename__ = "customer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[CustomerKind] = mapped_column(
+        enum_type(CustomerKind, 16),
+        default=CustomerKind.PERSON,
+    )
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    mobile: Mapped[str | None] = mapped_column(String(11), index=True)
+    address: Mapped[str | None] = mapped_column(String(255))
+    birthday: Mapped[datetime.date | None] = mapped_column(Date)
+
+    org_node: Mapped[OrgNode] = relationship()
+    vehicles: Mapped[list[Vehicle]] = relationship(back_populates="customer")
+
+    def __repr__(self) -> str:
+        return self.name
+
+    @validates("id_number")
+    def _check_id_number(self, key, value):
+        return check_resident_id(value) if value else None
+
+    @validates("credit_code")
+    def _check_credit_code(self, key, value):
+        return check_uscc(value) if value else None
+
+    @validates("mobile")
+    def _check_mobile(self, key, value):
+        return check_mobile(value) if value else None
+
+
+class Vehicle(TenantScoped, Model):
+    __tablename__ = "vehicle"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "plate"),
+        UniqueConstraint("tenant_id", "vin"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plate: Mapped[str | None] = mapped_column(String(10), index=True)
+    vin: Mapped[str] = mapped_column(String(17), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id"))
+    model_name: Mapped[str | None] = mapped_column(String(64))
+    register_date: Mapped[datetime.date | None] = mapped_column(Date)
+    seats: Mapped[int] = mapped_column(Integer, default=5)
+    displacement: Mapped[decimal.Decimal | None] = mapped_column(Numeric(4, 2), comment="litres")
+    fuel: Mapped[FuelType] = mapped_column(
+        enum_type(FuelType, 16),
+        default=FuelType.PETROL,
+    )
+    purchase_price: Mapped[decimal.Decimal | None] = mapped_column(Numeric(12, 2))
+
+    customer: Mapped[Customer | None] = relationship(back_populates="vehicles")
+    brand: Mapped[Brand | None] = relationship()
+    org_node: Mapped[OrgNode] = relationship()
+
+    def __repr__(self) -> str:
+        return self.plate or self.vin
+
+    @validates("plate")
+    def _check_plate(self, key, value):
+        return check_plate(value) if value else None
+
+    @validates("vin")
+    def _check_vin(self, key, value):
+        return check_vin(value)

@@ -1,0 +1,1 @@
+"""Demo data: a dealer group with its tree, one user per role, customers and vehicles."""

@@ -1,0 +1,149 @@
+"""Identifiers of the trade, validated with their real check characters and formats.
+
+Each `check_*` returns the normalised identifier or raises `InvalidIdentifier` saying what is
+wrong. Rules: GB 11643-1999 (resident ID), GB 32100-2015 (social credit code), ISO 3779 /
+GB 16735 (VIN), the plate formats of GA 36, mainland mobile numbers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+
+class InvalidIdentifier(ValueError):
+    """The identifier is malformed; the message says how."""
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+def resident_id_check_char(first17: str) -> str:
+    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def check_resident_id(value: str, today: datetime.date | None = None) -> str:
+    text = (value or "").strip().upper()
+    if not re.fullmatch(r"\d{17}[\dX]", text):
+        raise InvalidIdentifier("resident ID must be 17 digits and a digit or X")
+    try:
+        birth = datetime.datetime.strptime(text[6:14], "%Y%m%d").date()
+    except ValueError as exc:
+        raise InvalidIdentifier(f"resident ID birth date {text[6:14]} is not a date") from exc
+    if birth > (today or datetime.date.today()) or birth.year < 1900:
+        raise InvalidIdentifier(f"resident ID birth date {birth} is impossible")
+    expected = resident_id_check_char(text[:17])
+    if text[17] != expected:
+        raise InvalidIdentifier(f"resident ID check character should be {expected}")
+    return text
+
+
+def resident_id_birth_date(value: str) -> datetime.date:
+    return datetime.datetime.strptime(check_resident_id(value)[6:14], "%Y%m%d").date()
+
+
+def resident_id_is_male(value: str) -> bool:
+    return int(check_resident_id(value)[16]) % 2 == 1
+
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_char(first17: str) -> str:
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def check_uscc(value: str) -> str:
+    text = (value or "").strip().upper()
+    if len(text) != 18:
+        raise InvalidIdentifier("social credit code must be 18 characters")
+    bad = [c for c in text if c not in USCC_ALPHABET]
+    if bad:
+        raise InvalidIdentifier(f"social credit code cannot contain {bad[0]!r}")
+    expected = uscc_check_char(text[:17])
+    if text[17] != expected:
+        raise InvalidIdentifier(f"social credit code check character should be {expected}")
+    return text
+
+
+VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def vin_check_char(vin: str) -> str:
+    total = sum(VIN_VALUES[c] * w for c, w in zip(vin, VIN_WEIGHTS, strict=True))
+    remainder = total % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def check_vin(value: str) -> str:
+    text = (value or "").strip().upper()
+    if len(text) != 17:
+        raise InvalidIdentifier("VIN must be 17 characters")
+    bad = [c for c in text if c not in VIN_VALUES]
+    if bad:
+        raise InvalidIdentifier(f"VIN cannot contain {bad[0]!r} (I, O and Q are never used)")
+    expected = vin_check_char(text)
+    if text[8] != expected:
+        raise InvalidIdentifier(f"VIN check digit (position 9) should be {expected}")
+    return text
+
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_LETTER = "A-HJ-NP-Z"
+_SERIAL = f"[{_LETTER}0-9]"
+PLATE_PATTERNS = {
+    "standard": re.compile(rf"^[{PROVINCES}][{_LETTER}]{_SERIAL}{{5}}$"),
+    "new_energy_small": re.compile(rf"^[{PROVINCES}][{_LETTER}][DF]{_SERIAL}[0-9]{{4}}$"),
+    "new_energy_large": re.compile(rf"^[{PROVINCES}][{_LETTER}][0-9]{{5}}[DF]$"),
+    "suffixed": re.compile(rf"^[{PROVINCES}][{_LETTER}]{_SERIAL}{{4}}[学挂警领港澳]$"),
+    "embassy": re.compile(r"^使[0-9]{6}$"),
+}
+
+
+def plate_kind(value: str) -> str:
+    text = normalise_plate(value)
+    for kind, pattern in PLATE_PATTERNS.items():
+        if pattern.match(text):
+            return kind
+    raise InvalidIdentifier(
+        "plate must be a province character, an authority letter (not I or O) and 5 letters or "
+        "digits, or 6 for a new-energy plate"
+    )
+
+
+def normalise_plate(value: str) -> str:
+    return re.sub(r"[\s·•.\-]", "", (value or "")).upper()
+
+
+def check_plate(value: str) -> str:
+    plate_kind(value)
+    return normalise_plate(value)
+
+
+def check_mobile(value: str) -> str:
+    text = re.sub(r"[\s-]", "", value or "")
+    if text.startswith("+86"):
+        text = text[3:]
+    if not re.fullmatch(r"1[3-9]\d{9}", text):
+        raise InvalidIdentifier("mobile number must be 11 digits starting 13–19")
+    return text
+
+
+CHECKS = {
+    "resident_id": check_resident_id,
+    "uscc": check_uscc,
+    "vin": check_vin,
+    "plate": check_plate,
+    "mobile": check_mobile,
+}

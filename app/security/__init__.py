@@ -1,0 +1,1 @@
+"""Users, roles and the security baseline (password policy, lock-out, session, headers)."""

@@ -1,0 +1,136 @@
+"""The roles of the trade and what each may do.
+
+Permissions are Flask-AppBuilder's (permission on a view). The policy names views by class and
+gives each role a level per view: "read" (list, show, export, API get) or "write" (read plus add,
+edit, delete and API post/put/delete). `sync_roles` makes the database match the policy.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+PLATFORM_ADMIN = "platform_admin"
+TENANT_ADMIN = "tenant_admin"
+REGION_MANAGER = "region_manager"
+STORE_MANAGER = "store_manager"
+INSURANCE_DESK = "insurance_desk"
+RENEWAL_SPECIALIST = "renewal_specialist"
+SERVICE_ADVISOR = "service_advisor"
+FINANCE = "finance"
+HR = "hr"
+IMPLEMENTER = "implementer"
+
+ROLE_LABELS = {
+    PLATFORM_ADMIN: _l("Platform admin"),
+    TENANT_ADMIN: _l("Tenant business admin"),
+    REGION_MANAGER: _l("Region manager"),
+    STORE_MANAGER: _l("Store manager"),
+    INSURANCE_DESK: _l("Insurance desk"),
+    RENEWAL_SPECIALIST: _l("Renewal specialist"),
+    SERVICE_ADVISOR: _l("Service advisor"),
+    FINANCE: _l("Finance"),
+    HR: _l("HR"),
+    IMPLEMENTER: _l("Implementer"),
+}
+
+READ_PERMISSIONS = {"can_list", "can_show", "can_get", "can_info", "can_export", "can_tree"}
+WRITE_PERMISSIONS = READ_PERMISSIONS | {
+    "can_add",
+    "can_edit",
+    "can_delete",
+    "can_post",
+    "can_put",
+    "can_retry",
+}
+SELF_SERVICE = {
+    ("can_userinfo", "DealerUserView"),
+    ("resetmypassword", "DealerUserView"),
+    ("can_this_form_get", "ResetMyPasswordView"),
+    ("can_this_form_post", "ResetMyPasswordView"),
+}
+
+ORG = {"OrgTreeView": "read", "OrgNodeView": "read", "OrgNodeApi": "read", "TenantView": "read"}
+REFERENCE = {"BrandView": "read", "CityView": "read", "BrandApi": "read", "CityApi": "read"}
+CUSTOMERS_READ = {
+    "CustomerView": "read",
+    "VehicleView": "read",
+    "CustomerApi": "read",
+    "VehicleApi": "read",
+}
+CUSTOMERS_WRITE = {k: "write" for k in CUSTOMERS_READ}
+
+ROLE_POLICY: dict[str, dict[str, str]] = {
+    TENANT_ADMIN: {
+        **ORG,
+        **REFERENCE,
+        **CUSTOMERS_WRITE,
+        "OrgNodeView": "write",
+        "OrgNodeApi": "write",
+        "DealerUserView": "write",
+        "AuditRecordView": "read",
+        "AuditRecordApi": "read",
+        "JobRecordView": "write",
+        "JobRecordApi": "read",
+    },
+    REGION_MANAGER: {**ORG, **REFERENCE, **CUSTOMERS_READ, "JobRecordView": "read"},
+    STORE_MANAGER: {**ORG, **REFERENCE, **CUSTOMERS_WRITE, "DealerUserView": "read"},
+    INSURANCE_DESK: {**ORG, **REFERENCE, **CUSTOMERS_WRITE},
+    RENEWAL_SPECIALIST: {**ORG, **REFERENCE, **CUSTOMERS_WRITE},
+    SERVICE_ADVISOR: {**ORG, **REFERENCE, **CUSTOMERS_READ, "VehicleView": "write"},
+    FINANCE: {**ORG, **REFERENCE, **CUSTOMERS_READ, "JobRecordView": "read"},
+    HR: {**ORG, "DealerUserView": "read"},
+    IMPLEMENTER: {
+        **ORG,
+        "BrandView": "write",
+        "CityView": "write",
+        "BrandApi": "write",
+        "CityApi": "write",
+        "JobRecordView": "write",
+        "JobRecordApi": "read",
+        "AuditRecordView": "read",
+    },
+}
+
+ALL_ROLES = [PLATFORM_ADMIN, *ROLE_POLICY]
+
+
+def allowed_pairs(role: str, catalogue: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (permission, view) pairs of the catalogue that the policy grants to `role`."""
+    policy = ROLE_POLICY.get(role, {})
+    levels = {"read": READ_PERMISSIONS, "write": WRITE_PERMISSIONS}
+    return {
+        (permission, view)
+        for permission, view in catalogue
+        if permission in levels.get(policy.get(view, ""), ()) or (permission, view) in SELF_SERVICE
+    }
+
+
+def menu_pairs(appbuilder, granted: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """menu_access on every menu entry (and its category) whose view the role can list."""
+    listable = {view for perm, view in granted if perm in ("can_list", "can_tree")}
+    pairs = set()
+    for category in appbuilder.menu.get_list():
+        for item in category.childs or [category]:
+            baseview = getattr(item, "baseview", None)
+            if baseview is not None and type(baseview).__name__ in listable:
+                pairs.add(("menu_access", item.name))
+                pairs.add(("menu_access", category.name))
+    return pairs
+
+
+def sync_roles(appbuilder) -> None:
+    """Create every role and make its permissions exactly what the policy says."""
+    sm = appbuilder.sm
+    catalogue = {
+        (pv.permission.name, pv.view_menu.name) for pv in sm.session.query(sm.permissionview_model)
+    }
+    for role_name in ALL_ROLES:
+        role = sm.find_role(role_name) or sm.add_role(role_name)
+        if role_name == PLATFORM_ADMIN:
+            wanted_pairs = catalogue
+        else:
+            granted = allowed_pairs(role_name, catalogue)
+            wanted_pairs = granted | (menu_pairs(appbuilder, granted) & catalogue)
+        wanted = [sm.find_permission_view_menu(p, v) for p, v in sorted(wanted_pairs)]
+        role.permissions = [pv for pv in wanted if pv is not None]
+    sm.session.commit()

@@ -1,0 +1,78 @@
+"""The scoped mixins. `Scoped` is the marker the ORM guard filters on; each concrete kind says in
+`scope_clause` how a row is matched against a tenant and an org path, and in `check_write` which
+writes the current scope may make."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.tenancy.scope import Scope, ScopeViolation
+
+
+class Scoped:
+    """Marker for every model whose rows belong to a tenant."""
+
+    @classmethod
+    def scope_clause(cls, tenant_id: int, node_path: str) -> ColumnElement[bool]:
+        raise NotImplementedError(f"{cls.__name__} must say how its rows are scoped")
+
+    def check_write(self, session: Session, scope: Scope, is_new: bool) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must say which writes are allowed")
+
+
+def nodes_under(node_path: str):
+    """Ids of the org nodes at `node_path` and below."""
+    from app.organisation.models import OrgNode
+
+    return select(OrgNode.id).where(OrgNode.path.startswith(node_path))
+
+
+def load_node(session: Session, node_id: int | None):
+    """The org node, as far as the current scope can see it (None when out of scope)."""
+    from app.organisation.models import OrgNode
+
+    return session.get(OrgNode, node_id) if node_id is not None else None
+
+
+class TenantScoped(Scoped):
+    """Ordinary business data: belongs to a tenant and to one org node of it. A user sees the rows
+    of their node and below. Set `__scope_optional__ = True` for platform-level rows (audit, jobs)
+    that may have no tenant; those are seen by the platform only."""
+
+    __scope_optional__ = False
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("tenant.id"), index=True, nullable=cls.__scope_optional__)
+
+    @declared_attr
+    def org_node_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("org_node.id"), index=True, nullable=cls.__scope_optional__)
+
+    @classmethod
+    def scope_clause(cls, tenant_id: int, node_path: str) -> ColumnElement[bool]:
+        return (cls.tenant_id == tenant_id) & cls.org_node_id.in_(nodes_under(node_path))
+
+    def check_write(self, session: Session, scope: Scope, is_new: bool) -> None:
+        if not scope.unrestricted:
+            if self.tenant_id is None:
+                self.tenant_id = scope.tenant_id
+            if self.org_node_id is None:
+                self.org_node_id = scope.node_id
+        if self.org_node_id is None:
+            if self.__scope_optional__ and self.tenant_id is None:
+                return
+            raise ScopeViolation(f"{type(self).__name__}: org node (org_node_id) is required")
+        node = load_node(session, self.org_node_id)
+        if node is None:
+            raise ScopeViolation(
+                f"{type(self).__name__}: org node {self.org_node_id} is outside your scope"
+            )
+        if self.tenant_id is None:
+            self.tenant_id = node.tenant_id
+        if node.tenant_id != self.tenant_id:
+            raise ScopeViolation(
+                f"{type(self).__name__}: org node {node.id} belongs to another tenant"
+            )

@@ -1,0 +1,1 @@
+"""Shared pieces of the console: base views with export, security headers, templates."""
