@@ -1,0 +1,120 @@
+"""One frame in, plates and codes out: locate, straighten, recognise, check the grammar."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+
+import cv2
+import numpy as np
+
+from camera_agent import locate
+from camera_agent.recognise import Recogniser
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlateRead:
+    text: str
+    colour: str
+    confidence: float
+    box: tuple[int, int, int, int]  # x, y, width, height in frame pixels
+    crop: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data.pop("crop")
+        data["confidence"] = round(self.confidence, 4)
+        data["box"] = list(self.box)
+        return data
+
+
+@dataclass
+class CodeRead:
+    text: str
+    symbology: str
+    box: tuple[int, int, int, int]
+    crop: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def as_json(self) -> dict:
+        return {"text": self.text, "type": self.symbology, "box": list(self.box)}
+
+
+class Reader:
+    """Reads plates (and optionally barcodes / QR codes) from BGR frames."""
+
+    def __init__(
+        self,
+        recogniser: Recogniser | None = None,
+        min_confidence: float = 0.75,
+        max_candidates: int = 6,
+        read_codes: bool = True,
+    ) -> None:
+        self.recogniser = recogniser or Recogniser()
+        self.min_confidence = min_confidence
+        self.max_candidates = max_candidates
+        self.read_codes = read_codes
+
+    def read_plates(self, frame_bgr: np.ndarray) -> list[PlateRead]:
+        found: list[PlateRead] = []
+        for cand in locate.find_candidates(frame_bgr, self.max_candidates):
+            crop = locate.crop_plate(frame_bgr, cand.corners)
+            if not locate.looks_like_text_row(crop):
+                continue
+            reading = self.recogniser.read_plate(crop)
+            if reading is None or reading.confidence < self.min_confidence:
+                # the mask often covers only part of a plate (a red 警, a shadow, the white top
+                # of a green plate): look once more at a wider crop
+                wider = locate.widen(cand.corners, 0.12, 0.2)
+                crop = locate.crop_plate(frame_bgr, wider)
+                reading = self.recogniser.read_plate(crop)
+            if reading is None or reading.confidence < self.min_confidence:
+                continue
+            if any(p.text == reading.text for p in found):
+                continue
+            colour = plate_colour(reading.text, crop)
+            found.append(PlateRead(reading.text, colour, reading.confidence, cand.box, crop))
+        return found
+
+    def read_codes_in(self, frame_bgr: np.ndarray) -> list[CodeRead]:
+        from pyzbar import pyzbar  # needs libzbar0; only loaded when codes are read
+
+        grey = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+        out = []
+        for sym in pyzbar.decode(grey):
+            x, y, w, h = sym.rect
+            text = sym.data.decode("utf-8", errors="replace")
+            crop = frame_bgr[max(0, y) : y + h, max(0, x) : x + w]
+            out.append(CodeRead(text, sym.type, (x, y, w, h), crop))
+        return out
+
+    def read(self, frame_bgr: np.ndarray) -> tuple[list[PlateRead], list[CodeRead]]:
+        codes = self.read_codes_in(frame_bgr) if self.read_codes else []
+        return self.read_plates(frame_bgr), codes
+
+
+def plate_colour(text: str, crop_bgr: np.ndarray) -> str:
+    """The plate's colour: mostly implied by its form, else the crop's dominant background."""
+    if len(text) == 8:
+        return "green"  # only new-energy plates have 8 characters
+    suffix = text[-1]
+    if suffix in "港澳领":
+        return "black"
+    if suffix == "警":
+        return "white"
+    if suffix in "学挂":
+        return "yellow"
+    return background_colour(crop_bgr)
+
+
+def background_colour(crop_bgr: np.ndarray) -> str:
+    hsv = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2HSV).reshape(-1, 3)
+    saturated = hsv[hsv[:, 1] > 70]
+    # a blue or yellow plate is mostly background; count which of the two hues dominates
+    blue = np.count_nonzero((saturated[:, 0] >= 95) & (saturated[:, 0] <= 130))
+    yellow = np.count_nonzero((saturated[:, 0] >= 10) & (saturated[:, 0] <= 35))
+    green = np.count_nonzero((saturated[:, 0] > 35) & (saturated[:, 0] < 95))
+    if max(blue, yellow, green) > 0.2 * len(hsv):
+        return max((blue, "blue"), (yellow, "yellow"), (green, "green"))[1]
+    return "white" if np.median(hsv[:, 2]) > 128 else "black"
