@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.organisation.models import OrgNode, Tenant
-from app.tenancy.mixins import Scoped, load_node, nodes_under
+from app.tenancy.mixins import Scoped, load_node, user_scope_clause
 from app.tenancy.scope import Scope, ScopeViolation
 
 
@@ -46,10 +46,3 @@ class DealerUser(Scoped, User):
     def is_locked(self, now: datetime.datetime | None = None) -> bool:
         now = now or datetime.datetime.now()
         return self.locked_until is not None and self.locked_until > now
-
-
-def user_scope_clause(cls, tenant_id: int, node_path: str) -> ColumnElement[bool]:
-    """Users of the tenant on the node and below. Written over the table's columns so it also
-    filters queries made through Flask-AppBuilder's base `User` class (its security REST API)."""
-    columns = cls.__table__.c
-    return (columns.tenant_id == tenant_id) & columns.org_node_id.in_(nodes_under(node_path))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import warnings
 
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import event, false
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
-from app.tenancy.mixins import Scoped
+from app.tenancy.mixins import Scoped, user_scope_clause
 from app.tenancy.scope import ScopeViolation, current_scope
 
 # SQLAlchemy calls the criteria lambda once with the abstract mixin while analysing it; reading a
@@ -38,13 +39,27 @@ def _add_scope_criteria(state: ORMExecuteState) -> None:
     if scope is not None and scope.unrestricted:
         return
     if scope is None or scope.tenant_id is None or not scope.node_path:
-        criteria = with_loader_criteria(Scoped, lambda cls: false(), include_aliases=True)
+        options = [
+            with_loader_criteria(root, lambda cls: false(), include_aliases=True)
+            for root in _roots()
+        ]
     else:
         tenant_id, node_path = scope.tenant_id, scope.node_path
-        criteria = with_loader_criteria(
-            Scoped, lambda cls: cls.scope_clause(tenant_id, node_path), include_aliases=True
-        )
-    state.statement = state.statement.options(criteria)
+        options = [
+            with_loader_criteria(
+                Scoped, lambda cls: cls.scope_clause(tenant_id, node_path), include_aliases=True
+            ),
+            with_loader_criteria(
+                User, lambda cls: user_scope_clause(cls, tenant_id, node_path), include_aliases=True
+            ),
+        ]
+    state.statement = state.statement.options(*options)
+
+
+def _roots() -> tuple[type, ...]:
+    """The classes whose rows are scoped: our marker, and Flask-AppBuilder's base User (its
+    security REST API queries that class, not our subclass)."""
+    return (Scoped, User)
 
 
 def _check_writes(session: Session, flush_context, instances) -> None:

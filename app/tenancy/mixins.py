@@ -76,3 +76,10 @@ class TenantScoped(Scoped):
             raise ScopeViolation(
                 f"{type(self).__name__}: org node {node.id} belongs to another tenant"
             )
+
+
+def user_scope_clause(cls, tenant_id: int, node_path: str) -> ColumnElement[bool]:
+    """Users of the tenant on the node and below. Written over the table's columns so it also
+    filters queries made through Flask-AppBuilder's base `User` class."""
+    columns = cls.__table__.c
+    return (columns.tenant_id == tenant_id) & columns.org_node_id.in_(nodes_under(node_path))
