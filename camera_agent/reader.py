@@ -47,7 +47,7 @@ class Reader:
     def __init__(
         self,
         recogniser: Recogniser | None = None,
-        min_confidence: float = 0.75,
+        min_confidence: float = 0.6,
         max_candidates: int = 6,
         read_codes: bool = True,
     ) -> None:

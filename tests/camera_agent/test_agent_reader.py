@@ -1,0 +1,129 @@
+import io
+import json
+import logging
+import random
+
+import cv2
+import numpy as np
+import pytest
+import render
+
+from camera_agent.agent import FrameProcessor
+from camera_agent.cli import main
+from camera_agent.gate import DedupWindow, MotionGate
+from camera_agent.sources import Frame, capture_frames, load_image
+from camera_agent.spool import Spool
+
+
+def scene(seed: int, kind: str, effects=()) -> tuple[np.ndarray, render.Plate]:
+    rng = random.Random(seed)
+    plate = render.random_plate(rng, kind)
+    frame, _ = render.plate_scene(rng, plate, list(effects))
+    return cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), plate
+
+
+@pytest.mark.parametrize(
+    "kind,seed",
+    [
+        ("blue", 1),
+        ("blue", 2),
+        ("yellow", 3),
+        ("yellow_suffix", 4),
+        ("green_small", 5),
+        ("green_small", 6),
+        ("green_large", 7),
+        ("police", 8),
+        ("hkmo", 9),
+    ],
+)
+def test_reads_generated_plate_of_each_colour(reader, kind, seed):
+    frame, plate = scene(seed, kind)
+    found = reader.read_plates(frame)
+    assert [(p.text, p.colour) for p in found] == [(plate.text, plate.colour)]
+    assert 0 < found[0].confidence <= 1
+
+
+def test_frame_without_plate_gives_nothing(reader):
+    rng = random.Random(42)
+    for _ in range(3):
+        frame = cv2.cvtColor(render.random_background(rng), cv2.COLOR_RGB2BGR)
+        assert reader.read_plates(frame) == []
+
+
+def test_reads_a_qr_code(reader):
+    import segno
+
+    buffer = io.BytesIO()
+    qr = segno.make_qr("DC-CHECKIN-12345", error="m")  # not micro QR: zbar cannot read those
+    qr.save(buffer, kind="png", scale=8, border=4)
+    image = cv2.imdecode(np.frombuffer(buffer.getvalue(), np.uint8), cv2.IMREAD_COLOR)
+    frame = np.full((720, 1280, 3), 200, np.uint8)
+    frame[100 : 100 + image.shape[0], 100 : 100 + image.shape[1]] = image
+    codes = reader.read_codes_in(frame)
+    assert [(c.text, c.symbology) for c in codes] == [("DC-CHECKIN-12345", "QRCODE")]
+
+
+def test_corrupt_and_truncated_images_are_skipped_with_a_log_line(tmp_path, caplog, capsys):
+    frame, plate = scene(1, "blue")
+    good = tmp_path / "a_good.jpg"
+    cv2.imwrite(str(good), frame)
+    data = good.read_bytes()
+    (tmp_path / "b_truncated.jpg").write_bytes(data[: len(data) // 2])
+    (tmp_path / "c_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really" + b"IEND")
+    with caplog.at_level(logging.WARNING):
+        assert load_image(tmp_path / "b_truncated.jpg") is None
+        assert main(["read", str(tmp_path), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["file"] for line in lines] == [str(good)]
+    assert lines[0]["plates"][0]["text"] == plate.text
+    assert set(lines[0]["plates"][0]) == {"text", "colour", "confidence", "box"}
+    assert "truncated" in caplog.text and "c_corrupt.png" in caplog.text
+
+
+def test_dedup_window_makes_repeats_one_event():
+    window = DedupWindow(seconds=10)
+    assert window.is_new("plate", "沪A12345", 0)
+    assert not window.is_new("plate", "沪A12345", 5)
+    assert not window.is_new("plate", "沪A12345", 14)  # still in view: the window moves on
+    assert window.is_new("plate", "沪A54321", 14)
+    assert window.is_new("plate", "沪A12345", 30)  # gone for longer than the window
+
+
+def test_motion_gate_skips_still_frames_after_the_hold():
+    gate = MotionGate(threshold=0.004, hold_seconds=1.0)
+    still = np.full((720, 1280, 3), 90, np.uint8)
+    moved = still.copy()
+    cv2.rectangle(moved, (300, 300), (700, 600), (20, 200, 20), -1)
+    assert gate.should_read(still, 0.0)  # first frame
+    assert gate.should_read(still, 0.5)  # within the hold
+    assert not gate.should_read(still, 2.0)
+    assert gate.should_read(moved, 2.1)
+
+
+def test_processor_spools_one_event_for_repeated_sightings(tmp_path, reader):
+    frame, plate = scene(4, "yellow")
+    spool = Spool(tmp_path)
+    processor = FrameProcessor(reader, spool, "GATE-1", dedup_seconds=30, motion=None)
+    for t in (0.0, 0.5, 1.0):
+        processor.process(Frame(frame, t, "f"))
+    events = [json.loads(p.read_text()) for p in spool.pending()]
+    assert len(events) == 1
+    event = events[0]
+    assert (event["kind"], event["text"], event["colour"]) == ("plate", plate.text, "yellow")
+    assert event["camera_code"] == "GATE-1" and event["seen_at"].endswith("Z")
+    assert event["image_jpeg_b64"]
+
+
+def test_dead_stream_reconnects_with_growing_back_off(caplog):
+    waits: list[float] = []
+    with caplog.at_level(logging.WARNING):
+        frames = capture_frames(
+            "rtsp-not-there-0",
+            reconnect_initial=1,
+            reconnect_max=4,
+            stop=lambda: len(waits) >= 4,
+            sleep=waits.append,
+        )
+        assert list(frames) == []
+    assert waits == [1, 2, 4, 4]
+    assert "retrying" in caplog.text
