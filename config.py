@@ -117,7 +117,7 @@ class TestConfig(BaseConfig):
     @classmethod
     def finalise(cls) -> dict:
         values = super().finalise()
-        values["SECRET_KEY"] = "test-only-key"
+        values["SECRET_KEY"] = "test-only-key-not-secret-0123456789abcdef"
         return values
 
 

@@ -4,7 +4,7 @@ writes the current scope may make."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, select
+from sqlalchemy import ForeignKey, and_, literal_column, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -16,6 +16,15 @@ class Scoped:
 
     @classmethod
     def scope_clause(cls, tenant_id: int, node_path: str) -> ColumnElement[bool]:
+        # SQLAlchemy calls the guard's criteria once with the marker itself while analysing the
+        # lambda; the clause must use both values (so they become bound parameters) and match
+        # nothing.
+        if cls is Scoped:
+            return and_(
+                literal_column("1") == literal_column("0"),
+                literal_column("0") == tenant_id,
+                literal_column("''") == node_path,
+            )
         raise NotImplementedError(f"{cls.__name__} must say how its rows are scoped")
 
     def check_write(self, session: Session, scope: Scope, is_new: bool) -> None:

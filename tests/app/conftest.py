@@ -1,0 +1,178 @@
+"""Fixtures of the app's tests: one app per run, on PostgreSQL when DATABASE_URL says so, else on
+a fresh SQLite file (the embedded default). The schema is built by the real migrations.
+
+Tests share the database; each builds its own tenants with unique codes, so they never see each
+other's rows (which is the very property under test)."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import os
+import random
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+from werkzeug.security import generate_password_hash
+
+from app import create_app
+from app.customers.models import Customer, Vehicle
+from app.demo.loader import make_plate, make_resident_id, make_vin
+from app.extensions import db
+from app.organisation.commands import create_tenant
+from app.organisation.models import Brand, City, NodeKind, OrgNode, TenantKind
+from app.organisation.reference import load_reference_data
+from app.security import roles as r
+from app.tenancy.scope import system_scope, use_scope
+
+PASSWORD = "Test-Pass-2026!"
+
+
+def _reset_database(url: str, storage) -> str:
+    if url.startswith("postgresql"):
+        from sqlalchemy import create_engine
+
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        return url
+    return f"sqlite:///{storage / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    storage = tmp_path_factory.mktemp("storage")
+    os.environ["STORAGE_PATH"] = str(storage)
+    url = _reset_database(os.environ.get("DATABASE_URL", ""), storage)
+    os.environ["DATABASE_URL"] = url
+    migrator = create_app("test")
+    with migrator.app_context():
+        upgrade()
+        db.session.remove()
+    application = create_app("test")
+    with application.app_context():
+        with use_scope(system_scope("tests")):
+            load_reference_data(db.session)
+            _add_probe_role(application.appbuilder)
+            db.session.commit()
+        yield application
+        db.session.remove()
+
+
+def _add_probe_role(appbuilder) -> None:
+    """A role holding every permission but not the platform admin's scope: scoping must hold even
+    for a user who may open every screen."""
+    sm = appbuilder.sm
+    admin = sm.find_role(r.PLATFORM_ADMIN)
+    probe = sm.find_role("scope_probe") or sm.add_role("scope_probe")
+    probe.permissions = list(admin.permissions)
+
+
+_counter = itertools.count(1)
+
+
+@dataclass
+class World:
+    """A tenant: HQ → region → area → stores A and B, customers and vehicles in each store."""
+
+    tenant_id: int
+    code: str
+    hq: int
+    region: int
+    area: int
+    store_a: int
+    store_b: int
+    users: dict[str, str] = field(default_factory=dict)
+
+
+def build_world(app, roles_at: dict[str, tuple[str, str]] | None = None) -> World:
+    """roles_at: username suffix → (role, node attribute)."""
+    n = next(_counter)
+    code = f"T{n}{uuid.uuid4().hex[:4].upper()}"
+    sm = app.appbuilder.sm
+    with use_scope(system_scope("tests")):
+        brand = db.session.query(Brand).filter_by(code="SVW").one()
+        city = db.session.query(City).filter_by(code="310100").one()
+        tenant = create_tenant(db.session, code, f"测试集团{code}", TenantKind.DEALER_GROUP)
+        hq = tenant.root
+        if hq is None:
+            hq = db.session.query(OrgNode).filter_by(tenant_id=tenant.id, parent_id=None).one()
+        region = _node(tenant, hq, NodeKind.REGION, "R1", "华东大区")
+        area = _node(tenant, region, NodeKind.AREA, "A1", "上海片区")
+        store_a = _node(tenant, area, NodeKind.STORE, "SA", "浦东店", brand, city)
+        store_b = _node(tenant, area, NodeKind.STORE, "SB", "闵行店", brand, city)
+        rng = random.Random(n)
+        for store in (store_a, store_b):
+            for _ in range(2):
+                customer = Customer(
+                    tenant_id=tenant.id,
+                    org_node_id=store.id,
+                    name=f"{store.name}客户{rng.randrange(1000)}",
+                    id_number=make_resident_id(rng, "310115", datetime.date(1980, 5, 17), True),
+                    mobile=f"139{rng.randrange(10**8):08d}",
+                )
+                vehicle = Vehicle(
+                    tenant_id=tenant.id,
+                    org_node_id=store.id,
+                    customer=customer,
+                    plate=make_plate(rng, "上海", "上海", False),
+                    vin=make_vin(rng, "LSV", "R"),
+                    brand=brand,
+                )
+                db.session.add_all([customer, vehicle])
+        world = World(tenant.id, code, hq.id, region.id, area.id, store_a.id, store_b.id)
+        nodes = {"hq": hq, "region": region, "store_a": store_a, "store_b": store_b}
+        for suffix, (role_name, node_name) in (roles_at or {}).items():
+            username = f"{code.lower()}.{suffix}"
+            node = nodes[node_name]
+            user = sm.user_model(
+                username=username,
+                first_name=suffix,
+                last_name=code,
+                email=f"{username}@test.local",
+                active=True,
+                roles=[sm.find_role(role_name)],
+                tenant_id=tenant.id,
+                org_node_id=node.id,
+            )
+            user.password = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+            db.session.add(user)
+            world.users[suffix] = username
+        db.session.commit()
+    return world
+
+
+def _node(tenant, parent, kind, code, name, brand=None, city=None) -> OrgNode:
+    node = OrgNode(
+        tenant_id=tenant.id, parent=parent, kind=kind, code=code, name=name, brand=brand, city=city
+    )
+    db.session.add(node)
+    db.session.flush()
+    return node
+
+
+@pytest.fixture
+def client(app):
+    with app.test_client() as test_client:
+        yield test_client
+    db.session.remove()
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post(
+        "/login/", data={"username": username, "password": password}, follow_redirects=False
+    )
+
+
+def api_token(client, username: str, password: str = PASSWORD) -> str:
+    response = client.post(
+        "/api/v1/security/login",
+        json={"username": username, "password": password, "provider": "db", "refresh": False},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["access_token"]
