@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rules.findings import WARNING, Finding
-from rules.sets import universe
+from rules.sets import IntervalSet, universe
 from rules.values import format_value
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def _unreachable(table: DecisionTable, boxes: dict, budget: list, beats) -> list
 
 
 def _gaps(table: DecisionTable, boxes: dict, budget: list) -> list[Finding]:
-    everything = tuple(universe(d.type, d.values) for d in table.inputs)
+    everything = tuple(universe(d.type, d.values, d.minimum, d.maximum) for d in table.inputs)
     if any(members.is_empty() for members in everything):
         return []
     cutters = [box for box in boxes.values() if box is not None]
@@ -145,8 +145,12 @@ def _gaps(table: DecisionTable, boxes: dict, budget: list) -> list[Finding]:
 
 
 def _remainder(region: list, cutters: list, budget: list, stop_at_first: bool) -> list:
-    """The part of ``region`` (a list of boxes) that no cutter box covers."""
-    for cutter in cutters:
+    """The part of ``region`` (a list of boxes) that no cutter box covers.
+
+    The union does not depend on the order of cutters, so the broadest go first: a catch-all
+    row empties the region at once instead of after fragmenting it into thousands of boxes.
+    """
+    for cutter in sorted(cutters, key=_narrowness):
         pieces: list = []
         for box in region:
             pieces.extend(_subtract(box, cutter))
@@ -157,6 +161,20 @@ def _remainder(region: list, cutters: list, budget: list, stop_at_first: bool) -
         if not region:
             return []
     return region
+
+
+def _narrowness(box: tuple) -> int:
+    return sum(1 for members in box if not _is_whole(members))
+
+
+def _is_whole(members: Any) -> bool:
+    if isinstance(members, IntervalSet):
+        return (
+            len(members.intervals) == 1
+            and not members.intervals[0][0][0].is_finite()
+            and (not members.intervals[0][1][0].is_finite())
+        )
+    return members.negated and not members.values
 
 
 def _subtract(box: tuple, cutter: tuple) -> list[Any]:

@@ -137,6 +137,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "输入 {input} 的值 {value} 不在允许值 {allowed} 中",
         "input {input}: value {value} is not one of {allowed}",
     ),
+    "input_out_of_range": (
+        "输入 {input} 的值 {value} 超出范围 [{min}, {max}]",
+        "input {input}: value {value} is outside [{min}, {max}]",
+    ),
     "not_unique": (
         "命中策略 unique 要求只命中一行，实际命中第 {rows} 行",
         "hit policy unique needs exactly one matching row; rows {rows} matched",

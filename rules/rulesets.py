@@ -84,7 +84,10 @@ class RuleSet:
         self.output_names = self._outputs(body.get("outputs"), known)
         if self.problems:
             raise DocumentError("document_invalid", key, problems=self.problems, key=key)
-        self.coercers = [(d.name, make_coercer(d.name, d.type, d.values, key)) for d in self.inputs]
+        self.coercers = [
+            (d.name, make_coercer(d.name, d.type, d.values, key, d.minimum, d.maximum))
+            for d in self.inputs
+        ]
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -109,6 +112,8 @@ class RuleSet:
                     str(item.get("label", "")),
                     tuple(values) if values else None,
                     str(item.get("description", "")),
+                    minimum=coerce_output(item.get("min"), type_name),
+                    maximum=coerce_output(item.get("max"), type_name),
                 )
             )
         return found

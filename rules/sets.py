@@ -168,16 +168,20 @@ def interval(low: Decimal | None, low_closed: bool, high: Decimal | None, high_c
     return start, end
 
 
-def universe(type_name: str, allowed: tuple | None = None) -> ValueSet | IntervalSet:
-    """Every value an input of ``type_name`` may take."""
+def universe(
+    type_name: str, allowed: tuple | None = None, low: Any = None, high: Any = None
+) -> ValueSet | IntervalSet:
+    """Every value an input of ``type_name`` may take (within its declared min and max)."""
     if type_name == "enum":
         return ValueSet(frozenset(allowed or ()))
     if type_name == "boolean":
         return ValueSet(frozenset((True, False)))
     if type_name == "string":
         return ValueSet(frozenset(), True)
+    low = None if low is None else ordered_key(low)
+    high = None if high is None else ordered_key(high)
     return IntervalSet.build(
-        [(NEG_INF, POS_INF)], type_name in ("integer", "date"), type_name == "date"
+        [interval(low, True, high, True)], type_name in ("integer", "date"), type_name == "date"
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,7 @@ from rules.values import (
     fits_type,
     format_value,
     make_coercer,
+    to_jsonable,
     value_type,
 )
 
@@ -50,6 +52,8 @@ class Declaration:
     values: tuple | None = None  # enum values, or priority order of an output
     description: str = ""
     default: Any = None
+    minimum: Any = None  # ordered inputs: values below are refused, analysis starts here
+    maximum: Any = None
 
     def to_form_field(self) -> dict:
         field_ = {"name": self.name, "type": self.type, "label": self.label or self.name}
@@ -57,6 +61,10 @@ class Declaration:
             field_["values"] = list(self.values)
         if self.description:
             field_["description"] = self.description
+        if self.minimum is not None:
+            field_["min"] = to_jsonable(self.minimum)
+        if self.maximum is not None:
+            field_["max"] = to_jsonable(self.maximum)
         field_["required"] = True
         return field_
 
@@ -167,6 +175,8 @@ class DecisionTable:
             values,
             str(item.get("description", "")),
             default,
+            coerce_output(item.get("min"), type_name),
+            coerce_output(item.get("max"), type_name),
         )
 
     def _check_policy_outputs(self) -> None:
@@ -281,11 +291,20 @@ class DecisionTable:
         for row in self.rows:
             if row.dynamic_tests:
                 self.dynamic_rows |= 1 << (row.number - 1)
-        self.plan: list[tuple[str, Callable, Callable | None]] = []
+        self.plan: list[tuple[str, dict, Callable]] = []
         for position, declaration in enumerate(self.inputs):
-            coerce = make_coercer(declaration.name, declaration.type, declaration.values, self.key)
+            coerce = make_coercer(
+                declaration.name,
+                declaration.type,
+                declaration.values,
+                self.key,
+                declaration.minimum,
+                declaration.maximum,
+            )
             cells = [row.cells[position] for row in self.rows]
-            self.plan.append((declaration.name, coerce, _column_index(cells, declaration.type)))
+            lookup = _column_index(cells, declaration.type)
+            memos: dict[type, dict] = {kind: {} for kind in MEMO_TYPES}
+            self.plan.append((declaration.name, memos, _resolver(coerce, lookup, memos)))
         self._pick = getattr(self, "_pick_" + self.hit_policy)
 
     # --- evaluation -----------------------------------------------------------------------------
@@ -299,10 +318,13 @@ class DecisionTable:
         """
         env: dict[str, Any] = {}
         mask = self.all_rows
-        for name, coerce, lookup in self.plan:
-            value = env[name] = coerce(inputs.get(name))
-            if lookup is not None:
-                mask &= lookup(value)
+        for name, memos, resolve in self.plan:
+            raw = inputs.get(name)
+            memo = memos.get(type(raw))
+            known = memo.get(raw) if memo is not None else None
+            value, rows = known if known is not None else resolve(raw)
+            env[name] = value
+            mask &= rows
         if mask & self.dynamic_rows:
             mask = self._check_dynamic(mask, env)
         return self._pick(mask, env)
@@ -311,10 +333,10 @@ class DecisionTable:
         """Like ``evaluate``, and also the trace: inputs, every matched row, the rows used."""
         env: dict[str, Any] = {}
         mask = self.all_rows
-        for name, coerce, lookup in self.plan:
-            value = env[name] = coerce(inputs.get(name))
-            if lookup is not None:
-                mask &= lookup(value)
+        for name, _, resolve in self.plan:
+            value, rows = resolve(inputs.get(name))
+            env[name] = value
+            mask &= rows
         if mask & self.dynamic_rows:
             mask = self._check_dynamic(mask, env)
         matched = [self.rows[index] for index in _bits(mask)]
@@ -527,6 +549,30 @@ def _bits(mask: int):
         low = mask & -mask
         yield low.bit_length() - 1
         mask ^= low
+
+
+# Raw value types whose coerced value and row mask are remembered per column. Kept apart by type
+# so that True never reuses the entry of 1, nor 1.0 that of 1.
+MEMO_TYPES = (str, int, float, Decimal, date)
+MEMO_LIMIT = 4096
+
+
+def _resolver(coerce: Callable, lookup: Callable | None, memos: dict) -> Callable:
+    """raw value -> (engine value, bitmask of rows accepting it), remembering common values.
+
+    Input values repeat a lot (a few business types, carriers, ages): the memo turns coercion
+    and the index look-up into one dict hit. Refused values raise and are never remembered.
+    """
+
+    def resolve(raw: Any) -> tuple[Any, int]:
+        value = coerce(raw)
+        found = (value, lookup(value) if lookup is not None else -1)
+        memo = memos.get(type(raw))
+        if memo is not None and len(memo) < MEMO_LIMIT:
+            memo[raw] = found
+        return found
+
+    return resolve
 
 
 def _column_index(cells: list[Cell], type_name: str) -> Callable[[Any], int] | None:

@@ -86,7 +86,12 @@ def to_boolean(value: Any) -> bool | None:
 
 
 def make_coercer(
-    name: str, type_name: str, allowed: tuple | None = None, where: str = ""
+    name: str,
+    type_name: str,
+    allowed: tuple | None = None,
+    where: str = "",
+    minimum: Any = None,
+    maximum: Any = None,
 ) -> Callable[[Any], Any]:
     """A function turning a raw value of input ``name`` into its engine value.
 
@@ -97,6 +102,11 @@ def make_coercer(
     def refuse(value: Any, code: str = "input_bad_type") -> InputError:
         return InputError(
             code, where, input=name, type=type_name, value=_short(value), allowed=allowed
+        )
+
+    def out_of_range(value: Any) -> InputError:
+        return InputError(
+            "input_out_of_range", where, input=name, value=_short(value), min=minimum, max=maximum
         )
 
     if type_name == "enum":
@@ -129,6 +139,10 @@ def make_coercer(
             number = to_decimal(value)
             if number is None or (integral and number != number.to_integral_value()):
                 raise refuse(value)
+            if (minimum is not None and number < minimum) or (
+                maximum is not None and number > maximum
+            ):
+                raise out_of_range(value)
             return number
 
         return coerce_number
@@ -140,6 +154,8 @@ def make_coercer(
             day = to_date(value)
             if day is None:
                 raise refuse(value)
+            if (minimum is not None and day < minimum) or (maximum is not None and day > maximum):
+                raise out_of_range(value)
             return day
 
         return coerce_date
