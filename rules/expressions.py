@@ -140,7 +140,7 @@ def _check_text_limits(text: str, where: str, limits: Limits) -> None:
             "too_long", where, length=len(text), limit=limits.max_expression_length
         )
     if "\x00" in text:
-        raise ExpressionError("nul_byte", where, column=text.index("\x00") + 1)
+        raise ExpressionError("nul_byte", where, at=text.index("\x00") + 1)
     if not text.strip():
         raise ExpressionError("empty", where)
     # Bracket depth is checked on the text, before the parser can recurse on it.
@@ -161,9 +161,9 @@ def _parse(text: str, where: str) -> ast.Expression:
         return ast.parse(source, mode="eval")
     except SyntaxError as error:
         code = "statement" if _is_statement(source) else "syntax_error"
-        raise ExpressionError(code, where, column=error.offset or 0, text=_excerpt(text)) from None
+        raise ExpressionError(code, where, at=error.offset or 0, text=_excerpt(text)) from None
     except (ValueError, RecursionError, MemoryError):
-        raise ExpressionError("syntax_error", where, column=0, text=_excerpt(text)) from None
+        raise ExpressionError("syntax_error", where, at=0, text=_excerpt(text)) from None
 
 
 def _is_statement(source: str) -> bool:
@@ -202,7 +202,7 @@ def _check_node(
     column = getattr(node, "col_offset", -1) + 1
     if kind not in ALLOWED_NODES:
         code = REFUSED_NODES.get(kind, "not_allowed")
-        raise ExpressionError(code, where, construct=kind.__name__, column=column)
+        raise ExpressionError(code, where, construct=kind.__name__, at=column)
     if kind is ast.Constant:
         node.value = _literal_value(node, text, where, limits, column)
     elif kind is ast.Name:
@@ -229,8 +229,8 @@ def _literal_value(node: ast.Constant, text: str, where: str, limits: Limits, co
         except ArithmeticError:
             if isinstance(value, int):
                 return Decimal(value)
-            raise ExpressionError("bad_number", where, column=column) from None
-    raise ExpressionError("not_allowed", where, construct=type(value).__name__, column=column)
+            raise ExpressionError("bad_number", where, at=column) from None
+    raise ExpressionError("not_allowed", where, construct=type(value).__name__, at=column)
 
 
 def _check_name(
@@ -238,39 +238,43 @@ def _check_name(
 ) -> None:
     name = node.id
     if name.startswith("_"):
-        raise ExpressionError("forbidden_name", where, name=name, column=column)
+        raise ExpressionError("forbidden_name", where, name=name, at=column)
     if name in LITERAL_NAMES:
         return
     if name in fn.FUNCTIONS or name in fn.LOOKUP_FUNCTIONS:
         # A function name outside a call position would hand out a function object.
         if not getattr(node, "_is_callee", False):
-            raise ExpressionError("function_as_value", where, name=name, column=column)
+            raise ExpressionError("function_as_value", where, name=name, at=column)
         return
     if known is not None and name not in known:
-        raise ExpressionError("unknown_name", where, name=name, column=column)
+        raise ExpressionError("unknown_name", where, name=name, at=column)
     names.add(name)
 
 
 def _check_call(
     node: ast.Call, where: str, lookups: list[str], allow_lookup: bool, column: int
 ) -> None:
+    if isinstance(node.func, ast.Attribute):
+        raise ExpressionError("attribute_access", where, at=column)
     if not isinstance(node.func, ast.Name):
-        raise ExpressionError("call_not_allowed", where, column=column)
+        raise ExpressionError("call_not_allowed", where, at=column)
     name = node.func.id
+    if name.startswith("_"):
+        raise ExpressionError("forbidden_name", where, name=name, at=column)
     node.func._is_callee = True  # type: ignore[attr-defined]
     if node.keywords:
-        raise ExpressionError("keyword_arguments", where, name=name, column=column)
+        raise ExpressionError("keyword_arguments", where, name=name, at=column)
     if name in fn.LOOKUP_FUNCTIONS:
         if not allow_lookup:
-            raise ExpressionError("lookup_unavailable", where, column=column)
+            raise ExpressionError("lookup_unavailable", where, at=column)
         first = node.args[0] if node.args else None
         if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-            raise ExpressionError("lookup_key_literal", where, column=column)
+            raise ExpressionError("lookup_key_literal", where, at=column)
         lookups.append(first.value)
         return
     function = fn.FUNCTIONS.get(name)
     if function is None:
-        raise ExpressionError("unknown_function", where, name=name, column=column)
+        raise ExpressionError("unknown_function", where, name=name, at=column)
     try:
         inspect.signature(function).bind(*node.args)
     except TypeError:
@@ -353,7 +357,7 @@ class _Compiler:
             try:
                 return env[name]
             except KeyError:
-                raise EvaluationError("unknown_name", name=name, column=0) from None
+                raise EvaluationError("unknown_name", name=name, at=0) from None
 
         return read_name
 
@@ -516,7 +520,7 @@ class ReferenceInterpreter(simpleeval.SimpleEval):
             raise EvaluationError("too_slow", limit=self.limits.max_eval_seconds)
         handler = self.nodes.get(type(node))
         if handler is None:
-            raise ExpressionError("not_allowed", construct=type(node).__name__, column=0)
+            raise ExpressionError("not_allowed", construct=type(node).__name__, at=0)
         return handler(node)
 
     def _eval_name(self, node: ast.Name) -> Any:
@@ -525,7 +529,7 @@ class ReferenceInterpreter(simpleeval.SimpleEval):
         try:
             return self.names[node.id]
         except KeyError:
-            raise EvaluationError("unknown_name", name=node.id, column=0) from None
+            raise EvaluationError("unknown_name", name=node.id, at=0) from None
 
     def _eval_binop(self, node: ast.BinOp) -> Any:
         return BINARY_OPERATORS[type(node.op)](self._eval(node.left), self._eval(node.right))

@@ -178,6 +178,9 @@ def universe(
         return ValueSet(frozenset((True, False)))
     if type_name == "string":
         return ValueSet(frozenset(), True)
+    if type_name == "date":  # the calendar has ends: day 1 and 31 December 9999
+        low = dt.date.min if low is None else low
+        high = dt.date.max if high is None else high
     low = None if low is None else ordered_key(low)
     high = None if high is None else ordered_key(high)
     return IntervalSet.build(
