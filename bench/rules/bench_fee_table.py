@@ -102,17 +102,27 @@ def main() -> None:
     _, ours_batch = best_rate(run_ours_batch, len(batch))
     _, zen_batch = best_rate(run_zen_batch, len(batch))
 
-    print(f"python {sys.version.split()[0]}, zen-engine {version('zen-engine')}")
-    print(f"table: {len(body['rules'])} rows, {len(body['inputs'])} inputs, hit policy {body['hit_policy']}")
-    print(f"agreement with zen on 5000 policies: {5000 - mismatches}/5000")
-    print(f"compile (parse, check, index, analyse): {compile_ms:.2f} ms, of which analysis {analysis_ms:.2f} ms")
-    print(f"rules  evaluate, tracing off    : {ours_rate:>10,.0f} /s  ({1e6 / ours_rate:.2f} us each)")
-    print(f"rules  explain,  tracing on     : {traced_rate:>10,.0f} /s  ({1e6 / traced_rate:.2f} us each)")
-    for label, rate in (("static loader", zen_static_rate), ("callable loader", zen_callable_rate)):
-        print(f"zen    evaluate, {label:<15}: {rate:>10,.0f} /s  ({1e6 / rate:.2f} us each)")
-    print(f"ratio rules/zen (tracing off): {ours_rate / zen_rate:.1f}x (goal >= 3x)")
-    print(f"tracing on costs {ours_rate / traced_rate:.1f}x the time of tracing off")
-    print(f"batch of {len(batch):,} policies (tracing off): rules {ours_batch:.3f} s, zen {zen_batch:.3f} s")
+    rows, inputs, policy = len(body["rules"]), len(body["inputs"]), body["hit_policy"]
+    lines = [
+        f"python {sys.version.split()[0]}, zen-engine {version('zen-engine')}",
+        f"table: {rows} rows, {inputs} inputs, hit policy {policy}",
+        f"agreement with zen on 5000 policies: {5000 - mismatches}/5000",
+        f"compile (parse, check, index, analyse): {compile_ms:.2f} ms"
+        f" (analysis alone {analysis_ms:.2f} ms)",
+        _rate_line("rules  evaluate, tracing off", ours_rate),
+        _rate_line("rules  explain,  tracing on", traced_rate),
+        _rate_line("zen    evaluate, static loader", zen_static_rate),
+        _rate_line("zen    evaluate, callable loader", zen_callable_rate),
+        f"ratio rules/zen (tracing off, fastest zen path): {ours_rate / zen_rate:.1f}x (goal >= 3x)",
+        f"tracing on costs {ours_rate / traced_rate:.1f}x the time of tracing off",
+        f"batch of {len(batch):,} policies (tracing off): rules {ours_batch:.3f} s,"
+        f" zen {zen_batch:.3f} s",
+    ]
+    print("\n".join(lines))
+
+
+def _rate_line(label: str, rate: float) -> str:
+    return f"{label:<33}: {rate:>10,.0f} /s  ({1e6 / rate:.2f} us each)"
 
 
 def _analysis_ms(table: DecisionTable) -> float:

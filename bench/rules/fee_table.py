@@ -54,7 +54,12 @@ def fee_table_document(seed: int = 7) -> dict:
             "title": "手续费协议（基准测试）",
             "hit_policy": "first",
             "inputs": [
-                {"name": "business_type", "label": "业务类型", "type": "enum", "values": BUSINESS_TYPES},
+                {
+                    "name": "business_type",
+                    "label": "业务类型",
+                    "type": "enum",
+                    "values": BUSINESS_TYPES,
+                },
                 {"name": "product", "label": "险种", "type": "enum", "values": PRODUCTS},
                 {"name": "carrier", "label": "保险公司", "type": "enum", "values": CARRIERS},
                 {"name": "vehicle_age", "label": "车龄", "type": "integer"},

@@ -13,7 +13,7 @@ RECORDS = ["A1", "A2", "A3", "A4", "A5", "A6"]
 
 
 def floating_rate_table() -> dict:
-    """交强险 floating rate by region scheme (A–E) and accident record (A1–A6); hit policy unique."""
+    """交强险 floating rate by region scheme (A–E) and accident record (A1–A6), unique."""
     rules = [
         {"when": {"scheme": scheme, "record": record}, "then": {"floating_rate": rate}}
         for scheme, rates in SCHEMES.items()

@@ -125,6 +125,14 @@ def test_refusals_do_not_run_any_code(tmp_path, hang_guard):
     assert not marker.exists()
 
 
+ONE_IN = [{"name": "a"}]
+ONE_OUT = [{"name": "x"}]
+
+
+def rules_of(rules, inputs=ONE_IN):
+    return {"inputs": inputs, "outputs": ONE_OUT, "rules": rules}
+
+
 HOSTILE_TABLES = [
     {"inputs": "nope", "outputs": [], "rules": []},
     {"inputs": [{"name": "__class__"}], "outputs": [{"name": "x"}], "rules": []},

@@ -8,6 +8,10 @@ from rules import DecisionTable, DocumentError, InputError, NoMatchError, load_d
 D = Decimal
 
 
+KINDS = ["新保", "续保", "转保"]
+KIND = {"name": "kind", "label": "业务类型", "type": "enum", "values": KINDS}
+
+
 def table(policy, rules, outputs=None, inputs=None, **extra):
     body = {
         "hit_policy": policy,
