@@ -130,8 +130,9 @@ def _owner(obj) -> tuple[int | None, int | None]:
 
 
 def _record_id(obj) -> str:
-    identity = inspect(obj).identity
-    return ",".join(str(part) for part in identity) if identity else ""
+    # New rows are not yet "persistent" in after_flush, so read the key from the instance.
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join(str(part) for part in key if part is not None)
 
 
 def _audited(obj) -> bool:

@@ -15,7 +15,7 @@ from app.web.base import DealerModelApi, DealerModelView
 
 class JobRecordView(DealerModelView):
     datamodel = SQLAInterface(JobRecord)
-    base_permissions = ["can_list", "can_show", "can_export", "can_retry"]
+    base_permissions = ["can_list", "can_show", "can_export", "retry"]
     list_title = show_title = _l("Background jobs")
     label_columns = {
         "task": _l("Task"),

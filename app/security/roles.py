@@ -40,7 +40,7 @@ WRITE_PERMISSIONS = READ_PERMISSIONS | {
     "can_delete",
     "can_post",
     "can_put",
-    "can_retry",
+    "retry",  # an action: Flask-AppBuilder names its permission after the action
 }
 SELF_SERVICE = {
     ("can_userinfo", "DealerUserView"),

@@ -6,6 +6,7 @@ other's rows (which is the very property under test)."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import itertools
 import os
@@ -14,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
@@ -156,10 +158,18 @@ def _node(tenant, parent, kind, code, name, brand=None, city=None) -> OrgNode:
     return node
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in an empty context, so it pushes its own app context, database session
+    and `g` as in production, instead of borrowing the test's."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
-    with app.test_client() as test_client:
-        yield test_client
+    app.test_client_class = IsolatedClient
+    yield app.test_client()
     db.session.remove()
 
 
