@@ -41,6 +41,9 @@ class CodeRead:
         return {"text": self.text, "type": self.symbology, "box": list(self.box)}
 
 
+CODE_TYPES = ("QRCODE", "CODE128", "CODE39", "EAN13")
+
+
 class Reader:
     """Reads plates (and optionally barcodes / QR codes) from BGR frames."""
 
@@ -82,7 +85,10 @@ class Reader:
 
         grey = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
         out = []
-        for sym in pyzbar.decode(grey):
+        # only the symbologies a dealer sees (VINs are Code 39 / 128); fewer decoders are
+        # faster and zbar's DataBar decoder prints assertion noise on busy frames
+        wanted = [pyzbar.ZBarSymbol[name] for name in CODE_TYPES]
+        for sym in pyzbar.decode(grey, symbols=wanted):
             x, y, w, h = sym.rect
             text = sym.data.decode("utf-8", errors="replace")
             crop = frame_bgr[max(0, y) : y + h, max(0, x) : x + w]

@@ -1,0 +1,119 @@
+"""Accuracy and speed of the camera agent's reader on the generated set.
+
+    python bench/camera/generate.py            # once
+    taskset -c 0 python bench/camera/bench.py  # one core, one inference thread
+
+Prints figures; asserts nothing (see ARCHITECTURE.md: benchmarks print, tests assert).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy / onnxruntime load
+
+import argparse  # noqa: E402
+import collections  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from camera_agent.agent import FrameProcessor  # noqa: E402
+from camera_agent.gate import MotionGate  # noqa: E402
+from camera_agent.reader import Reader  # noqa: E402
+from camera_agent.sources import capture_frames, load_image  # noqa: E402
+from camera_agent.spool import Spool  # noqa: E402
+
+OUT = Path(__file__).resolve().parents[1] / "out" / "camera"
+
+
+def bench_plates(reader: Reader, folder: Path, show_misses: int) -> None:
+    labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+    right = collections.Counter()
+    total = collections.Counter()
+    colour_right = 0
+    times = []
+    misses = []
+    for name, label in labels.items():
+        image = load_image(folder / name)
+        start = time.perf_counter()
+        plates, _codes = reader.read(image)
+        times.append((time.perf_counter() - start) * 1000)
+        texts = [p.text for p in plates]
+        for key in ("all", label["colour"], label["kind"]):
+            total[key] += 1
+        if texts == [label["text"]]:
+            for key in ("all", label["colour"], label["kind"]):
+                right[key] += 1
+            colour_right += plates[0].colour == label["colour"]
+        else:
+            misses.append((name, label["text"], texts, label["effects"]))
+    print(f"plates: {total['all']} frames 1280x720")
+    print(
+        f"  exact match overall: {right['all'] / total['all']:.1%}"
+        f" ({right['all']}/{total['all']}); colour right on {colour_right} of them"
+    )
+    for key in sorted(k for k in total if k != "all"):
+        print(f"  {key:14s} {right[key] / total[key]:6.1%} ({right[key]}/{total[key]})")
+    print(
+        f"  ms per frame (plates + codes): mean {statistics.mean(times):.1f}, "
+        f"median {statistics.median(times):.1f}, p95 {_p95(times):.1f}"
+    )
+    for miss in misses[:show_misses]:
+        print("  miss:", *miss)
+
+
+def bench_empty(reader: Reader, folder: Path) -> None:
+    false = []
+    files = sorted(folder.glob("*.jpg"))
+    for path in files:
+        plates, _ = reader.read(load_image(path))
+        false += [(path.name, p.text) for p in plates]
+    print(f"plate-free frames: {len(files)}, false plates: {len(false)} {false[:5]}")
+
+
+def bench_video(reader: Reader, video: Path, expected: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        spool = Spool(Path(tmp))
+        # no read-rate cap: measure what one core sustains with the motion gate on
+        processor = FrameProcessor(
+            reader, spool, "BENCH", dedup_seconds=5, motion=MotionGate(), max_read_fps=0
+        )
+        start = time.perf_counter()
+        for frame in capture_frames(str(video)):
+            processor.process(frame)
+        elapsed = time.perf_counter() - start
+        texts = [json.loads(p.read_text(encoding="utf-8"))["text"] for p in spool.pending()]
+    print(
+        f"gate video: {processor.frames_seen} frames in {elapsed:.1f} s = "
+        f"{processor.frames_seen / elapsed:.1f} fps sustained "
+        f"({processor.frames_read} frames passed the motion gate and were read)"
+    )
+    print(f"  events: {texts}; cars in the video: {expected}")
+
+
+def _p95(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.95) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--misses", type=int, default=15, help="how many misses to list")
+    args = parser.parse_args()
+    if hasattr(os, "sched_getaffinity"):
+        print(f"cores available to this process: {len(os.sched_getaffinity(0))}")
+    reader = Reader()
+    bench_plates(reader, args.out / "plates", args.misses)
+    bench_empty(reader, args.out / "empty")
+    expected = json.loads((args.out / "gate.json").read_text(encoding="utf-8"))
+    bench_video(reader, args.out / "gate.mp4", expected)
+
+
+if __name__ == "__main__":
+    main()
