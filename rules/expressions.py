@@ -321,7 +321,11 @@ def compile_checked(
             value = evaluate({})
         except RuleError as error:
             raise ExpressionError(
-                "constant_fails", where, reason=error.message("en"), reason_zh=error.message("zh")
+                "constant_fails",
+                where,
+                reason=error.message("en"),
+                reason_zh=error.message("zh"),
+                cause=error.code,
             ) from None
         compiled.constant, compiled.value = True, value
         compiled.evaluate = _constant(value)

@@ -158,7 +158,11 @@ class RuleSet:
             try:
                 target = documents(key, raw.get("version"))
             except DocumentError as error:
-                self._problem(error.code, row=step.number, column=key, **error.params)
+                # Keep the real cause (a cycle, a bad cell in the table) rather than "cannot load".
+                if error.problems:
+                    self.problems.extend(error.problems)
+                else:
+                    self._problem(error.code, row=step.number, column=key, **error.params)
                 return
         if target is None:
             self._problem("unknown_table", row=step.number, column=key, key=key)
