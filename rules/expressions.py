@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import inspect
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -158,7 +159,10 @@ def _check_text_limits(text: str, where: str, limits: Limits) -> None:
 def _parse(text: str, where: str) -> ast.Expression:
     source = text.strip()
     try:
-        return ast.parse(source, mode="eval")
+        with warnings.catch_warnings():
+            # "invalid decimal literal" and friends: the refusal below says it better.
+            warnings.simplefilter("ignore")
+            return ast.parse(source, mode="eval")
     except SyntaxError as error:
         code = "statement" if _is_statement(source) else "syntax_error"
         raise ExpressionError(code, where, at=error.offset or 0, text=_excerpt(text)) from None
@@ -168,7 +172,9 @@ def _parse(text: str, where: str) -> ast.Expression:
 
 def _is_statement(source: str) -> bool:
     try:
-        ast.parse(source, mode="exec")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source, mode="exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
