@@ -53,7 +53,6 @@ class BaseConfig:
     FAB_API_SWAGGER_UI = True
     FAB_ADD_SECURITY_API = True
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
-    FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.check_password_policy"
     AUTH_TYPE = 1  # database logins
     AUTH_ROLE_ADMIN = "platform_admin"
     AUTH_ROLE_PUBLIC = "Public"

@@ -19,6 +19,9 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(load_config(mode))
     app.config.update(overrides or {})
+    from app.security.passwords import check_password_policy
+
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_password_policy)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
     db.init_app(app)
@@ -34,6 +37,7 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
         appbuilder = AppBuilder(update_perms=schema_ready)
         appbuilder.init_app(app, db.session)
         _register_capabilities(appbuilder)
+        _limit_token_endpoints(app, appbuilder)
         if schema_ready and app.config.get("FAB_UPDATE_PERMS"):
             from app.security.roles import sync_roles
 
@@ -65,6 +69,16 @@ def _install_data_walls() -> None:
 def _schema_ready() -> bool:
     """False before `flask db upgrade` has run: then FAB must not write its permission tables."""
     return inspect(db.engine).has_table("alembic_version")
+
+
+def _limit_token_endpoints(app: Flask, appbuilder: AppBuilder) -> None:
+    """Flask-AppBuilder rate-limits its login page only; the JWT login and refresh endpoints get
+    the same limit here."""
+    if not appbuilder.sm.is_auth_limited:
+        return
+    blueprint = app.blueprints.get("SecurityApi")
+    if blueprint is not None:
+        appbuilder.sm.limiter.limit(app.config["AUTH_RATE_LIMIT"], methods=["POST"])(blueprint)
 
 
 def _register_capabilities(appbuilder: AppBuilder) -> None:
