@@ -82,6 +82,8 @@ class RuleSet:
         if not self.steps:
             self._problem("bad_document", detail="steps must be a non-empty list")
         self.output_names = self._outputs(body.get("outputs"), known)
+        self.labels = {d.name: d.label or d.name for d in self.inputs}
+        self.labels.update((step.name, step.label) for step in self.steps if step.label)
         if self.problems:
             raise DocumentError("document_invalid", key, problems=self.problems, key=key)
         self.coercers = [
@@ -219,7 +221,7 @@ class RuleSet:
     def explain(self, inputs: Mapping[str, Any]) -> tuple[dict, RuleSetTrace]:
         """Like ``evaluate``, and the trace of every step and table used."""
         env = self._coerce(inputs)
-        trace = RuleSetTrace(self.key, self.version, self.title, dict(env))
+        trace = RuleSetTrace(self.key, self.version, self.title, dict(env), labels=self.labels)
         for step in self.steps:
             self._run(step, env, trace)
         result = {name: env.get(name) for name in self.output_names}

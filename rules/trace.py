@@ -86,6 +86,7 @@ class RuleSetTrace:
     inputs: dict[str, Any]
     steps: list[StepTrace] = field(default_factory=list)
     result: Any = None
+    labels: dict[str, str] = field(default_factory=dict)
     kind: str = "rule_set"
 
     def versions(self) -> list[tuple[str, str, Any]]:
@@ -193,7 +194,7 @@ def _render_rule_set(trace: RuleSetTrace, zh: bool, lines: list, indent: str) ->
         lines.append(f"{indent}规则集「{title}」（{trace.key} 版本 {trace.version}）")
     else:
         lines.append(f"{indent}Rule set '{title}' ({trace.key} version {trace.version})")
-    _render_inputs(trace.inputs, {}, zh, lines, indent + "  ")
+    _render_inputs(trace.inputs, trace.labels, zh, lines, indent + "  ")
     for number, step in enumerate(trace.steps, 1):
         label = step.label or step.name
         colon = "：" if zh else ": "
@@ -207,6 +208,8 @@ def _render_rule_set(trace: RuleSetTrace, zh: bool, lines: list, indent: str) ->
             _render_rule_set(step.table, zh, lines, indent + "     ")
         elif step.table is not None:
             _render_table(step.table, zh, lines, indent + "     ")
-    lines.append(indent + ("  结果：" if zh else "  Result: ") + format_value(trace.result))
+    lines.append(
+        indent + ("  结果：" if zh else "  Result: ") + _result(trace.result, trace.labels, zh)
+    )
     used = ", ".join(f"{key}@{version}" for _, key, version in trace.versions())
     lines.append(indent + ("  使用的文档版本：" if zh else "  Document versions: ") + used)
