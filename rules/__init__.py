@@ -33,6 +33,7 @@ from rules.jdm import JdmRefused, export_jdm, import_jdm
 from rules.library import Library, clear_cache, fingerprint, load_document
 from rules.limits import DEFAULT_LIMITS, Limits
 from rules.rulesets import RuleSet
+from rules.simulator import form, save_case, simulate
 from rules.tables import HIT_POLICIES, DecisionTable
 from rules.testcases import CaseResult, TestReport, add_test_case, run_test_cases
 from rules.trace import RuleSetTrace, TableTrace, render_trace
@@ -79,10 +80,13 @@ __all__ = [
     "evaluate_expression",
     "export_jdm",
     "fingerprint",
+    "form",
     "import_jdm",
     "interpret",
     "load_document",
     "render_trace",
     "run_test_cases",
+    "save_case",
+    "simulate",
     "to_jsonable",
 ]

@@ -6,7 +6,7 @@ Cell syntax (one cell may list several items separated by commas, any item may m
 * ``"新保"``, ``5``, ``true``: equal to this value (for enum inputs the quotes may be left out)
 * ``[0..3)``, ``(1..2]``: a range, square bracket = bound included, round = excluded
 * ``< 3``, ``<= 3``, ``> 3``, ``>= 3``, ``= 3``, ``!= 3``: a comparison
-* ``not(...)``: anything the inner cell does not accept
+* ``not(...)``: anything the inner cell does not accept (``not(1, 2), 5`` is fine too)
 * any other expression: the input must equal its value; if the expression names the column's own
   input (``vehicle_age * 12 < months``) it is a condition that must be true.
 
@@ -72,10 +72,6 @@ def parse_cell(raw: Any, column: Column, where: str = "", limits: Limits = DEFAU
         raise ExpressionError(
             "too_long", where, length=len(text), limit=limits.max_expression_length
         )
-    negated = NEGATION.match(text)
-    if negated:
-        inner = parse_cell(negated.group(1), column, where, limits)
-        return _negate(text, inner, full)
     items = [_parse_item(part, column, where, limits) for part in split_items(text, where)]
     return _union(text, items)
 
@@ -126,6 +122,13 @@ class _Item:
 def _parse_item(text: str, column: Column, where: str, limits: Limits) -> _Item:
     if column.type == "enum" and column.allowed and text in column.allowed:
         return _Item(ValueSet(frozenset([text])), None, frozenset())
+    negated = NEGATION.match(text)
+    if negated:
+        inner = parse_cell(negated.group(1), column, where, limits)
+        if inner.is_any:
+            raise ExpressionError("bad_cell", where, text=text[:60])
+        cell = _negate(text, inner, universe(column.type, column.allowed))
+        return _Item(cell.static, cell.test, cell.names)
     ranged = RANGE.match(text)
     if ranged:
         return _range_item(text, ranged, column, where, limits)
