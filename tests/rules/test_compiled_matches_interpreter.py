@@ -172,3 +172,28 @@ def test_compiled_tables_agree_with_interpreted_rows(policy, rows, cases):
         expected = reference_evaluate(policy, rows, inputs)
         assert table.evaluate({"n": n, "kind": kind}) == expected
         assert table.explain({"n": n, "kind": kind})[0] == expected
+
+
+# Numeric expressions only: most of them give a value, so arithmetic itself is compared.
+numeric_leaves = st.one_of(numbers, st.sampled_from(["x", "y", "z"]))
+
+
+def numeric_combine(children):
+    two = st.tuples(children, children)
+    return st.one_of(
+        st.builds(lambda p, op: f"({p[0]}) {op} ({p[1]})", two, st.sampled_from(["+", "-", "*"])),
+        st.builds(lambda p, op: f"({p[0]}) {op} ({p[1]})", two, st.sampled_from(["/", "//", "%"])),
+        st.builds(lambda a: f"-({a})", children),
+        st.builds(lambda a, n: f"round_half_up({a}, {n})", children, st.sampled_from("0123")),
+        st.builds(lambda a: f"abs({a})", children),
+        st.builds(lambda p: f"min({p[0]}, {p[1]})", two),
+        st.builds(lambda p: f"({p[0]}) if ({p[0]}) > ({p[1]}) else ({p[1]})", two),
+        st.builds(lambda a: f"({a}) ** 2", children),
+    )
+
+
+@SETTINGS
+@given(st.recursive(numeric_leaves, numeric_combine, max_leaves=10))
+def test_compiled_and_interpreted_arithmetic_agree(text):
+    compiled, reference = outcome_compiled(text), outcome_interpreted(text)
+    assert same(compiled, reference), (text, compiled, reference)
