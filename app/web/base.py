@@ -16,6 +16,9 @@ from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from openpyxl import Workbook
+from wtforms import BooleanField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, InputRequired
 
 from app.audit.models import AuditAction
 from app.audit.recorder import record_event, to_json_value
@@ -30,6 +33,8 @@ class DealerModelView(ModelView):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.extra_args = {**(self.extra_args or {}), "dc_view_name": type(self).__name__}
+        for form in (self.add_form, self.edit_form):
+            allow_unticked_boxes(form)
 
     @expose("/export/")
     @has_access
@@ -65,6 +70,18 @@ class DealerModelView(ModelView):
             detail={"rows": exported, "matched": matched, "filters": str(self._filters)},
         )
         session.commit()
+
+
+def allow_unticked_boxes(form) -> None:
+    """Flask-AppBuilder marks the checkbox of a NOT NULL boolean as required, so an unticked box
+    ("inactive") could never be saved; False is a value, not a missing one."""
+    for name in dir(form):
+        field = getattr(form, name, None)
+        if isinstance(field, UnboundField) and issubclass(field.field_class, BooleanField):
+            validators = field.kwargs.get("validators") or []
+            field.kwargs["validators"] = [
+                v for v in validators if not isinstance(v, DataRequired | InputRequired)
+            ]
 
 
 def cell_value(item, column: str):
