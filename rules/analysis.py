@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rules.findings import WARNING, Finding
-from rules.sets import IntervalSet, universe
+from rules.sets import IntervalSet, ordered_key, universe
 from rules.values import format_value
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def _unreachable(table: DecisionTable, boxes: dict, budget: list, beats) -> list
             for other in table.rows
             if other is not row and boxes[other.number] is not None and beats(row, other)
         ]
-        if cutters and not _remainder([box], cutters, budget, stop_at_first=True):
+        if cutters and not _point_escapes(box, cutters) and not _remainder([box], cutters, budget):
             findings.append(
                 Finding(WARNING, code, table.key, row.number, None, {"row": row.number})
             )
@@ -137,19 +137,35 @@ def _gaps(table: DecisionTable, boxes: dict, budget: list) -> list[Finding]:
     if any(members.is_empty() for members in everything):
         return []
     cutters = [box for box in boxes.values() if box is not None]
-    left = _remainder([everything], cutters, budget, stop_at_first=False)
+    left = _remainder([everything], cutters, budget)
     return [
         Finding(WARNING, "gap", table.key, params={"example": _example(table, box)})
         for box in left[:MAX_GAPS_REPORTED]
     ]
 
 
-def _remainder(region: list, cutters: list, budget: list, stop_at_first: bool) -> list:
+def _point_escapes(box: tuple, cutters: list) -> bool:
+    """Cheap early answer: one example input of ``box`` that no cutter holds proves it reachable."""
+    point = [members.sample() for members in box]
+    return not any(_holds(cutter, point) for cutter in cutters)
+
+
+def _holds(box: tuple, point: list) -> bool:
+    for members, value in zip(box, point, strict=True):
+        key = ordered_key(value) if isinstance(members, IntervalSet) else value
+        if not members.contains(key):
+            return False
+    return True
+
+
+def _remainder(region: list, cutters: list, budget: list) -> list:
     """The part of ``region`` (a list of boxes) that no cutter box covers.
 
     The union does not depend on the order of cutters, so the broadest go first: a catch-all
     row empties the region at once instead of after fragmenting it into thousands of boxes.
     """
+    if len(region) == 1:  # cutters that miss the box cannot change it; skip them early
+        cutters = [cutter for cutter in cutters if _intersection(region[0], cutter) is not None]
     for cutter in sorted(cutters, key=_narrowness):
         pieces: list = []
         for box in region:

@@ -62,9 +62,30 @@ class Cell:
         return self.static is None
 
 
+# Cells repeat a lot within and across tables ("-", "新保", ">= 3"); a parsed Cell is never
+# changed afterwards, so equal texts of equal columns share one.
+_PARSED: dict[tuple, Cell] = {}
+_PARSED_LIMIT = 8192
+
+
 def parse_cell(raw: Any, column: Column, where: str = "", limits: Limits = DEFAULT_LIMITS) -> Cell:
     """Parse one input cell of ``column``; raise ExpressionError naming ``where`` if it is bad."""
     text = _cell_text(raw)
+    key = (text, column, limits, where)
+    cell = _PARSED.get(key)
+    if cell is None:
+        cell = _parse_cell_text(text, column, where, limits)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[key] = cell
+    return cell
+
+
+def clear_cell_cache() -> None:
+    _PARSED.clear()
+
+
+def _parse_cell_text(text: str, column: Column, where: str, limits: Limits) -> Cell:
     full = universe(column.type, column.allowed)
     if text in ("", "-"):
         return Cell(text or "-", is_any=True, static=full)

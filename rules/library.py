@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from rules.cells import clear_cell_cache
 from rules.errors import DocumentError, EvaluationError, ExpressionError
 from rules.findings import ERROR, Finding
 from rules.limits import DEFAULT_LIMITS, Limits
@@ -76,7 +77,9 @@ def load_document(
 
 
 def clear_cache() -> None:
+    """Forget every compiled document and parsed cell (tests, benchmarks of cold compiles)."""
     _CACHE.clear()
+    clear_cell_cache()
 
 
 class Library:

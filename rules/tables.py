@@ -333,8 +333,11 @@ class DecisionTable:
         """Like ``evaluate``, and also the trace: inputs, every matched row, the rows used."""
         env: dict[str, Any] = {}
         mask = self.all_rows
-        for name, _, resolve in self.plan:
-            value, rows = resolve(inputs.get(name))
+        for name, memos, resolve in self.plan:
+            raw = inputs.get(name)
+            memo = memos.get(type(raw))
+            known = memo.get(raw) if memo is not None else None
+            value, rows = known if known is not None else resolve(raw)
             env[name] = value
             mask &= rows
         if mask & self.dynamic_rows:
