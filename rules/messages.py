@@ -137,6 +137,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "输入 {input} 的值 {value} 不在允许值 {allowed} 中",
         "input {input}: value {value} is not one of {allowed}",
     ),
+    "input_too_long": ("输入 {input} 的文本太长", "input {input}: text too long"),
     "input_out_of_range": (
         "输入 {input} 的值 {value} 超出范围 [{min}, {max}]",
         "input {input}: value {value} is outside [{min}, {max}]",

@@ -571,7 +571,7 @@ def _resolver(coerce: Callable, lookup: Callable | None, memos: dict) -> Callabl
         value = coerce(raw)
         found = (value, lookup(value) if lookup is not None else -1)
         memo = memos.get(type(raw))
-        if memo is not None and len(memo) < MEMO_LIMIT:
+        if memo is not None and len(memo) < MEMO_LIMIT and (type(raw) is not str or len(raw) <= 64):
             memo[raw] = found
         return found
 

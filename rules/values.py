@@ -29,6 +29,7 @@ TYPES = ("string", "enum", "decimal", "integer", "date", "boolean")
 NUMERIC_TYPES = ("decimal", "integer")
 ORDERED_TYPES = ("decimal", "integer", "date")
 
+MAX_INPUT_TEXT = 10_000  # a text input longer than this is a mistake or an attack
 TRUE_TEXTS = {"true", "1", "yes", "y", "是", "真"}
 FALSE_TEXTS = {"false", "0", "no", "n", "否", "假"}
 
@@ -126,6 +127,8 @@ def make_coercer(
             if value is None:
                 raise refuse(value, "input_missing")
             if isinstance(value, str):
+                if len(value) > MAX_INPUT_TEXT:
+                    raise refuse(value, "input_too_long")
                 return value
             raise refuse(value)
 

@@ -147,6 +147,13 @@ def test_bad_or_missing_input_is_an_error_naming_the_input(raw, error_code):
         t.explain(raw)
 
 
+def test_huge_text_input_is_refused():
+    t = table("first", [{"when": ['"x"'], "then": ["1"]}], inputs=[{"name": "s", "type": "string"}])
+    with pytest.raises(InputError) as error:
+        t.evaluate({"s": "x" * 20_000})
+    assert error.value.code == "input_too_long"
+
+
 def test_inputs_accept_text_from_forms():
     t = table("first", ROWS)
     assert t.evaluate({"kind": "新保", "age": "2"}) == {"rate": D("0.04")}
