@@ -119,7 +119,8 @@ def op_mod(a: Any, b: Any) -> Any:
 def op_pow(a: Any, b: Any) -> Any:
     if type(a) is not Decimal or type(b) is not Decimal:
         raise _fail("type_error", operation="**", expected="decimal", got=_pair(a, b))
-    if abs(b) > MAX_EXPONENT:
+    # copy_abs is exact and context-free: abs() could itself overflow on a huge literal.
+    if b.copy_abs() > MAX_EXPONENT:
         raise _fail("exponent_too_large", limit=MAX_EXPONENT)
     return _decimal_op(CTX.power, a, b, "**")
 
