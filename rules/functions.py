@@ -32,6 +32,10 @@ def _fail(code: str, **params: Any) -> EvaluationError:
 def _need_number(value: Any, what: str) -> Decimal:
     if type(value) is not Decimal:
         raise _fail("type_error", operation=what, expected="decimal", got=value_type(value))
+    # A literal such as 91e999999 is a valid Decimal the context cannot hold: refuse it before
+    # a unary operation overflows on it.
+    if value.is_finite() and value and not CTX.Etiny() <= value.adjusted() <= CTX.Emax:
+        raise _fail("number_too_large", operation=what)
     return value
 
 
