@@ -7,7 +7,7 @@ from rules import RuleError, compile_expression, interpret
 
 
 @pytest.mark.parametrize(
-    "text", ["abs(91e999999)", "-91e999999", "+91e999999", "9**9**91e999999", "floor(9e999999)"]
+    "text", ["abs(91e999999)", "-91e999999", "+91e999999", "9**9**91e999999", "floor(9e1000000)"]
 )
 def test_huge_literals_are_refused_by_both_paths(text):
     with pytest.raises(RuleError):
