@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -22,7 +21,6 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
     from app.security.passwords import check_password_policy
 
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_password_policy)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.security import generate_password_hash
 
 from app import create_app
@@ -186,3 +186,13 @@ def api_token(client, username: str, password: str = PASSWORD) -> str:
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()["access_token"]
+
+
+def scope_of(username: str):
+    """The scope the user works in, as a request would set it."""
+    from app.security.models import DealerUser
+    from app.tenancy.scope import scope_for
+
+    with use_scope(system_scope()):
+        user = db.session.scalar(select(DealerUser).where(DealerUser.username == username))
+        return scope_for(user)

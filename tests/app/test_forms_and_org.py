@@ -9,7 +9,7 @@ from app.customers.models import Customer
 from app.extensions import db
 from app.organisation.models import NodeKind, OrgNode
 from app.tenancy.scope import ScopeViolation, system_scope, use_scope
-from tests.app.conftest import build_world, login
+from tests.app.conftest import build_world, login, scope_of
 
 
 def _count_customers(world) -> int:
@@ -105,10 +105,8 @@ def test_new_nodes_get_paths_and_moving_a_subtree_rewrites_them(app):
 def test_a_region_manager_cannot_create_nodes_outside_their_region(app):
     world = build_world(app)
     other = build_world(app)
-    from tests.app.test_jobs import _scope
-
     manager = build_world(app, {"manager": ("region_manager", "region")})
-    with use_scope(_scope(manager.users["manager"])):
+    with use_scope(scope_of(manager.users["manager"])):
         node = OrgNode(parent_id=other.area, kind=NodeKind.STORE, code="X9", name="越界店")
         db.session.add(node)
         with pytest.raises(ScopeViolation):

@@ -6,14 +6,12 @@ import json
 import os
 
 import pytest
-from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs import enqueue, retry, task
 from app.jobs.models import JobRecord, JobStatus
-from app.security.models import DealerUser
-from app.tenancy.scope import scope_for, system_scope, use_scope
-from tests.app.conftest import build_world, login
+from app.tenancy.scope import system_scope, use_scope
+from tests.app.conftest import build_world, login, scope_of
 
 ATTEMPTS: dict[str, int] = {}
 
@@ -26,12 +24,6 @@ def fails_first_time(key: str) -> str:
     return f"ok after {ATTEMPTS[key]}"
 
 
-def _scope(username):
-    with use_scope(system_scope()):
-        user = db.session.scalar(select(DealerUser).where(DealerUser.username == username))
-        return scope_for(user)
-
-
 def _reload(job_id):
     with use_scope(system_scope()):
         db.session.expire_all()
@@ -42,7 +34,7 @@ def test_job_runs_in_process_in_the_requesters_scope(app):
     world = build_world(app, {"desk": ("insurance_desk", "store_a")})
     app.config["REDIS_URL"], saved = "", app.config["REDIS_URL"]
     try:
-        with use_scope(_scope(world.users["desk"])):
+        with use_scope(scope_of(world.users["desk"])):
             job = enqueue("organisation.store_summary")
     finally:
         app.config["REDIS_URL"] = saved
@@ -60,7 +52,7 @@ def test_job_runs_on_rq_with_real_redis(app):
     world = build_world(app, {"manager": ("region_manager", "region")})
     app.config["REDIS_URL"] = os.environ["REDIS_URL"]
     app.config["JOB_QUEUE"] = f"test-{world.code}"
-    with use_scope(_scope(world.users["manager"])):
+    with use_scope(scope_of(world.users["manager"])):
         job = enqueue("organisation.store_summary")
     assert _reload(job.id).status == JobStatus.QUEUED
     connection = Redis.from_url(os.environ["REDIS_URL"])
@@ -78,7 +70,7 @@ def test_a_failed_job_keeps_its_error_and_can_be_retried_from_the_console(app, c
     world = build_world(app, {"admin": ("tenant_admin", "hq")})
     app.config["REDIS_URL"], saved = "", app.config["REDIS_URL"]
     try:
-        with use_scope(_scope(world.users["admin"])):
+        with use_scope(scope_of(world.users["admin"])):
             job = enqueue("tests.fails_first_time", key=world.code)
         job = _reload(job.id)
         assert job.status == JobStatus.FAILED and "carrier timed out" in job.error

@@ -18,8 +18,8 @@ from app.jobs import enqueue
 from app.organisation.models import OrgNode, Tenant
 from app.tenancy.catalogue import GLOBAL_TABLES, is_scoped, scoped_models, unscoped_models
 from app.tenancy.mixins import Scoped
-from app.tenancy.scope import scope_for, system_scope, use_scope
-from tests.app.conftest import api_token, build_world, login
+from app.tenancy.scope import system_scope, use_scope
+from tests.app.conftest import api_token, build_world, login, scope_of
 
 
 def test_every_model_is_scoped_or_declared_global():
@@ -68,17 +68,9 @@ def worlds(app):
     for world in (mine, other):
         for suffix in ("desk", "deskb"):
             if suffix in world.users:
-                with use_scope(_scope_of(world.users[suffix])):
+                with use_scope(scope_of(world.users[suffix])):
                     enqueue("organisation.store_summary")
     return mine, other
-
-
-def _scope_of(username):
-    from app.security.models import DealerUser
-
-    with use_scope(system_scope()):
-        user = db.session.scalar(select(DealerUser).where(DealerUser.username == username))
-        return scope_for(user)
 
 
 def _rows(model, worlds):
