@@ -5,9 +5,12 @@ FLASK := $(PY) -m flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install system run test lint format bench worker
+.PHONY: install system translations run test lint format worker
 
-install: system $(VENV)/.installed
+install: system $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d app/translations
 
 system:
 	bash scripts/install-system.sh

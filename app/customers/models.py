@@ -7,6 +7,7 @@ import decimal
 import enum
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -27,6 +28,16 @@ class FuelType(enum.StrEnum):
     HYBRID = "hybrid"
     PLUGIN_HYBRID = "plugin_hybrid"
     ELECTRIC = "electric"
+
+
+CUSTOMER_KIND_LABELS = {CustomerKind.PERSON: _l("Person"), CustomerKind.COMPANY: _l("Company")}
+FUEL_LABELS = {
+    FuelType.PETROL: _l("Petrol"),
+    FuelType.DIESEL: _l("Diesel"),
+    FuelType.HYBRID: _l("Hybrid"),
+    FuelType.PLUGIN_HYBRID: _l("Plug-in hybrid"),
+    FuelType.ELECTRIC: _l("Electric"),
+}
 
 
 class Customer(TenantScoped, Model):

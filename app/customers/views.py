@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
-from app.customers.models import Customer, Vehicle
+from app.customers.models import CUSTOMER_KIND_LABELS, FUEL_LABELS, Customer, Vehicle
 from app.identifiers.forms import ValidIdentifier
-from app.web.base import DealerModelApi, DealerModelView
+from app.web.base import DealerModelApi, DealerModelView, labelled
 
 CUSTOMER_LABELS = {
     "name": _l("Name"),
@@ -57,6 +57,7 @@ class VehicleView(DealerModelView):
     show_columns = add_columns
     search_columns = ["plate", "vin", "customer", "brand", "model_name", "org_node"]
     validators_columns = {"plate": [ValidIdentifier("plate")], "vin": [ValidIdentifier("vin")]}
+    formatters_columns = {"fuel": labelled(FUEL_LABELS)}
 
 
 class CustomerView(DealerModelView):
@@ -82,6 +83,7 @@ class CustomerView(DealerModelView):
         "credit_code": [ValidIdentifier("uscc")],
         "mobile": [ValidIdentifier("mobile")],
     }
+    formatters_columns = {"kind": labelled(CUSTOMER_KIND_LABELS)}
     related_views = [VehicleView]
 
 

@@ -10,6 +10,7 @@ import secrets
 import string
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -268,6 +269,11 @@ def _users(appbuilder, hq, region, store, other_store) -> list[DemoLogin]:
     return logins
 
 
+def _chinese(label) -> str:
+    with force_locale("zh"):
+        return str(label)
+
+
 def ensure_user(appbuilder, username: str, role_name: str, node: OrgNode | None):
     sm = appbuilder.sm
     role = sm.find_role(role_name)
@@ -276,7 +282,7 @@ def ensure_user(appbuilder, username: str, role_name: str, node: OrgNode | None)
         user = sm.user_model(
             username=username,
             first_name=username.split(".")[0],
-            last_name=str(r.ROLE_LABELS[role_name]),
+            last_name=_chinese(r.ROLE_LABELS[role_name]),
             email=f"{username}@demo.dealercover.local",
             active=True,
             roles=[role],

@@ -20,7 +20,7 @@ from app.organisation.models import (
     Tenant,
 )
 from app.organisation.services import visible_forest
-from app.web.base import DealerModelApi, DealerModelView
+from app.web.base import DealerModelApi, DealerModelView, labelled
 
 NODE_LABELS = {
     "code": _l("Code"),
@@ -97,6 +97,7 @@ class OrgNodeView(DealerModelView):
     search_columns = ["code", "name", "kind", "brand", "city", "tenant"]
     order_columns = ["code", "name", "kind"]
     base_order = ("path", "asc")
+    formatters_columns = {"kind": labelled(NODE_KIND_LABELS)}
 
     def pre_add(self, item: OrgNode) -> None:
         validate_placement(item)
@@ -114,6 +115,7 @@ class TenantView(DealerModelView):
     list_columns = ["code", "name", "kind", "active"]
     add_columns = edit_columns = ["code", "name", "kind", "active"]
     search_columns = ["code", "name", "kind"]
+    formatters_columns = {"kind": labelled(TENANT_KIND_LABELS)}
 
     def post_add(self, item: Tenant) -> None:
         from app.organisation.commands import ensure_headquarters

@@ -84,6 +84,11 @@ def allow_unticked_boxes(form) -> None:
             ]
 
 
+def labelled(labels: dict):
+    """A list/show formatter showing an enum's label in the user's language."""
+    return lambda value: str(labels.get(value, value if value is not None else ""))
+
+
 def cell_value(item, column: str):
     value = item
     for part in column.split("."):
