@@ -6,7 +6,7 @@ insert or move is checked against it. With no scope set, scoped rows are invisib
 refused: forgetting to set a scope fails closed.
 """
 
-from app.tenancy.mixins import Scoped, TenantScoped
+from app.tenancy.mixins import Scoped, SharedScoped, TenantScoped
 from app.tenancy.scope import (
     Scope,
     ScopeViolation,
@@ -20,6 +20,7 @@ __all__ = [
     "Scope",
     "ScopeViolation",
     "Scoped",
+    "SharedScoped",
     "TenantScoped",
     "current_scope",
     "scope_for",

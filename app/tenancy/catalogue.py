@@ -18,6 +18,7 @@ GLOBAL_TABLES = {
     "ab_api_key": "API keys are off (FAB_API_KEY_ENABLED is not set)",
     "brand": "reference data shared by all tenants",
     "city": "reference data shared by all tenants",
+    "config_epoch": "one counter of metadata publishes, no business data",
 }
 
 

@@ -92,3 +92,23 @@ def user_scope_clause(cls, tenant_id: int, node_path: str) -> ColumnElement[bool
     filters queries made through Flask-AppBuilder's base `User` class."""
     columns = cls.__table__.c
     return (columns.tenant_id == tenant_id) & columns.org_node_id.in_(nodes_under(node_path))
+
+
+class SharedScoped(TenantScoped):
+    """Rows that are either the platform's (no tenant: read by every tenant, written only by the
+    platform) or one tenant's (scoped like ordinary business data). Packs and their documents."""
+
+    __scope_optional__ = True
+
+    @classmethod
+    def scope_clause(cls, tenant_id: int, node_path: str) -> ColumnElement[bool]:
+        own = (cls.tenant_id == tenant_id) & cls.org_node_id.in_(nodes_under(node_path))
+        return own | cls.tenant_id.is_(None)
+
+    def check_write(self, session: Session, scope: Scope, is_new: bool) -> None:
+        if self.tenant_id is None and not scope.unrestricted:
+            if is_new and scope.tenant_id is not None:
+                self.tenant_id, self.org_node_id = scope.tenant_id, scope.node_id
+            else:
+                raise ScopeViolation(f"{type(self).__name__}: platform rows are the platform's")
+        super().check_write(session, scope, is_new)

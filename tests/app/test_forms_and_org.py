@@ -69,7 +69,7 @@ def test_store_form_needs_a_brand_and_a_right_parent(app, client):
         data={"parent": str(world.store_a), "kind": "store", "code": "SX", "name": "错店"},
         follow_redirects=True,
     )
-    assert "cannot sit under" in response.get_data(as_text=True)
+    assert "不能挂在" in response.get_data(as_text=True)  # the console speaks Chinese
     with use_scope(system_scope()):
         assert (
             db.session.scalar(

@@ -37,6 +37,14 @@ from metadata_packs import (
 )
 
 import rules
+from app.configuration.cases import (
+    PLACEHOLDER,
+    map_statement_row,
+    render_template,
+    run_fee_agreement,
+    run_product,
+    same,
+)
 
 COLLEAGUE_SCHEMAS = {"decision_table", "rule_set"}
 OUR_SCHEMAS = sorted(
@@ -201,83 +209,6 @@ def test_rule_documents_load_and_their_cases_pass(key):
     assert report.passed, report.render("en")
 
 
-def run_product(product: dict, form: dict, library: rules.Library) -> dict:
-    """Reference runner for a product's test case: form values -> premium and collected amounts."""
-    body = product["body"]
-    env = {field["name"]: field.get("default") for field in body.get("form", [])}
-    env.update(form)
-
-    def call(ref: dict) -> dict:
-        compiled = library.get(ref["rule_set"], ref.get("version"))
-        inputs = {}
-        for declared in compiled.declared_inputs():
-            name = declared["name"]
-            expression = ref.get("inputs", {}).get(name)
-            inputs[name] = (
-                env.get(name) if expression is None else rules.evaluate_expression(expression, env)
-            )
-        return compiled.evaluate(inputs)
-
-    outputs = call(body["pricing"])
-    result = {name: value for name, value in outputs.items()}
-    result["premium"] = outputs[body["pricing"]["premium"]]
-    for collected in body.get("collected_with", []):
-        result[collected["code"]] = call(collected)[collected["amount"]]
-    return result
-
-
-def run_fee_agreement(agreement: dict, line: dict) -> dict:
-    """Reference runner: one policy line -> {fee_type: amount}, rounded half-up per fee line."""
-    fees: dict[str, Decimal] = {}
-    premium = Decimal(str(line["premium"]))
-    for term in agreement["body"]["lines"]:
-        rate = term["rates"].get(line["business_type"])
-        if term["product"] != line["product"] or rate is None:
-            continue
-        names = {k: Decimal(v) if isinstance(v, int) else v for k, v in line.items()}
-        if "when" in term and not rules.evaluate_expression(term["when"], names):
-            continue
-        if "amount" in rate:
-            amount = cents(rate["amount"])
-        else:
-            basis = (
-                premium if term["base"] == "premium_incl_tax" else cents(premium / Decimal("1.06"))
-            )
-            amount = cents(basis * Decimal(str(rate["ratio"])))
-        fees[term["fee_type"]] = fees.get(term["fee_type"], Decimal(0)) + amount
-    return fees
-
-
-PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z0-9_.]*)\s*\}\}")
-
-
-def render_template(template: dict, values: dict) -> str:
-    return PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), template["body"]["text"])
-
-
-def map_statement_row(mapping: dict, row: dict) -> dict:
-    """Reference runner: one statement row (header -> text) -> platform fields."""
-    body, record = mapping["body"], {}
-    for column in body["columns"]:
-        headers = [column["header"], *column.get("aliases", [])]
-        header = next((name for name in headers if name in row), None)
-        if header is None or column["field"] == "ignore":
-            continue
-        raw, transform = str(row[header]).strip(), column.get("transform", {"type": "text"})
-        if transform["type"] == "decimal" and raw:
-            value = str(Decimal(raw.replace(",", "")))
-        elif transform["type"] == "percent" and raw:
-            value = str(Decimal(raw.rstrip("%")) / 100)
-        elif transform["type"] == "map":
-            value = transform["values"].get(raw, raw)
-        else:
-            value = raw
-        record[column["field"]] = value
-    if "fee_type" not in record and "default_fee_type" in body:
-        record["fee_type"] = body["default_fee_type"]
-    return record
-
-
 def _cases(kind: str):
     return [
         pytest.param(document, case, id=f"{document['key']}: {case['name']}")
@@ -286,27 +217,14 @@ def _cases(kind: str):
     ]
 
 
-def _same(expected, actual) -> bool:
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(
-            key in actual and _same(value, actual[key]) for key, value in expected.items()
-        )
-    if isinstance(expected, bool) or expected is None:
-        return expected == actual
-    try:
-        return Decimal(str(expected)) == Decimal(str(actual))
-    except ArithmeticError:
-        return str(expected) == str(actual)
-
-
 @pytest.mark.parametrize("product, case", _cases("product"))
 def test_product_cases(product, case):
-    assert _same(case["expected"], run_product(product, case["input"], rules_library()))
+    assert same(case["expected"], run_product(product, case["input"], rules_library()))
 
 
 @pytest.mark.parametrize("agreement, case", _cases("fee_agreement"))
 def test_fee_agreement_cases(agreement, case):
-    assert _same(case["expected"], run_fee_agreement(agreement, case["input"]))
+    assert same(case["expected"], run_fee_agreement(agreement, case["input"]))
 
 
 @pytest.mark.parametrize("template, case", _cases("message_template"))
@@ -316,7 +234,7 @@ def test_message_template_cases(template, case):
 
 @pytest.mark.parametrize("mapping, case", _cases("statement_mapping"))
 def test_statement_mapping_cases(mapping, case):
-    assert _same(case["expected"], map_statement_row(mapping, case["input"]))
+    assert same(case["expected"], map_statement_row(mapping, case["input"]))
 
 
 def test_kinds_with_cases_carry_some():
