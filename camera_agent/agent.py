@@ -162,7 +162,7 @@ def run_agent(config: AgentConfig, frames: Iterable[Frame] | None = None) -> Non
     )
     thread.start()
     reader = Reader(min_confidence=config.min_confidence, read_codes=config.read_codes)
-    motion = MotionGate(config.motion_threshold, config.motion_hold_seconds)
+    motion = MotionGate(config.motion_threshold, config.motion_hold_seconds, config.motion_hold_fps)
     processor = FrameProcessor(
         reader,
         spool,

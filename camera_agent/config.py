@@ -30,6 +30,7 @@ class AgentConfig:
     motion_enabled: bool = True
     motion_threshold: float = 0.004
     motion_hold_seconds: float = 2.0
+    motion_hold_fps: float = 2.0
     max_read_fps: float = 10.0
     reconnect_initial_seconds: float = 1.0
     reconnect_max_seconds: float = 60.0
@@ -74,6 +75,7 @@ def load_config(path: Path) -> AgentConfig:
         motion_enabled=bool(motion.get("enabled", True)),
         motion_threshold=float(motion.get("threshold", 0.004)),
         motion_hold_seconds=float(motion.get("hold_seconds", 2.0)),
+        motion_hold_fps=float(motion.get("hold_fps", 2.0)),
         reconnect_initial_seconds=float(retry.get("reconnect_initial_seconds", 1)),
         reconnect_max_seconds=float(retry.get("reconnect_max_seconds", 60)),
         retry_initial_seconds=float(retry.get("send_initial_seconds", 1)),

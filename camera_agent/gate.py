@@ -10,15 +10,22 @@ class MotionGate:
     """Says whether a frame is worth reading.
 
     An empty gate gives the same picture for hours; reading it would burn the CPU. A frame is
-    read when enough pixels changed since the previous frame, and for `hold_seconds` after that,
-    because a car that has stopped at the barrier no longer moves but is the one to read.
+    read when enough pixels changed since the previous frame. For `hold_seconds` after the last
+    change, still frames are read too, because a car that has stopped at the barrier no longer
+    moves but is the one to read; during the hold only `hold_fps` frames a second are read (a
+    still picture says the same thing twenty times a second), so a hold that outlasts the car
+    costs little.
     """
 
-    def __init__(self, threshold: float = 0.004, hold_seconds: float = 2.0) -> None:
+    def __init__(
+        self, threshold: float = 0.004, hold_seconds: float = 2.0, hold_fps: float = 2.0
+    ) -> None:
         self.threshold = threshold
         self.hold_seconds = hold_seconds
+        self.hold_interval = 1.0 / hold_fps if hold_fps > 0 else 0.0
         self.previous: np.ndarray | None = None
         self.last_motion = float("-inf")
+        self.last_held_read = float("-inf")
 
     def changed_fraction(self, frame_bgr: np.ndarray) -> float:
         small = cv2.resize(frame_bgr, (160, 90), interpolation=cv2.INTER_AREA)
@@ -30,8 +37,14 @@ class MotionGate:
 
     def should_read(self, frame_bgr: np.ndarray, t: float) -> bool:
         if self.changed_fraction(frame_bgr) >= self.threshold:
-            self.last_motion = t
-        return t - self.last_motion <= self.hold_seconds
+            self.last_motion = self.last_held_read = t
+            return True
+        if t - self.last_motion > self.hold_seconds:
+            return False
+        if t - self.last_held_read + 1e-9 < self.hold_interval:
+            return False
+        self.last_held_read = t
+        return True
 
 
 class DedupWindow:

@@ -51,27 +51,46 @@ class Reader:
         self,
         recogniser: Recogniser | None = None,
         min_confidence: float = 0.6,
-        max_candidates: int = 6,
+        max_candidates: int = 14,
         read_codes: bool = True,
+        max_reads: int = 4,
     ) -> None:
         self.recogniser = recogniser or Recogniser()
         self.min_confidence = min_confidence
         self.max_candidates = max_candidates
+        self.max_reads = max_reads
         self.read_codes = read_codes
 
     def read_plates(self, frame_bgr: np.ndarray) -> list[PlateRead]:
-        found: list[PlateRead] = []
+        """Plates in the frame. Candidates are ranked by how much their straightened crop looks
+        like a row of characters, and the network reads at most `max_reads` crops per frame
+        (a plate-shaped sign or a bumper is cheap to score but 30-40 ms to read)."""
+        ranked = []
         for cand in locate.find_candidates(frame_bgr, self.max_candidates):
-            crop = locate.crop_plate(frame_bgr, cand.corners)
-            if not locate.looks_like_text_row(crop):
+            fit = locate.fit_to_row(frame_bgr, cand.corners)
+            if fit.score >= locate.MIN_TEXT_SCORE:
+                ranked.append((fit.score + 0.5 * cand.score, fit.score, cand, fit.corners))
+        ranked.sort(key=lambda r: -r[0])
+        found: list[PlateRead] = []
+        reads = 0
+        for tried, (_rank, text_score, cand, corners) in enumerate(ranked):
+            if reads >= self.max_reads or tried >= self.max_reads:
+                break
+            if any(_overlaps(cand.box, p.box) for p in found):
                 continue
-            reading = self.recogniser.read_plate(crop)
-            if reading is None or reading.confidence < self.min_confidence:
-                # the mask often covers only part of a plate (a red 警, a shadow, the white top
-                # of a green plate): look once more at a wider crop
-                wider = locate.widen(cand.corners, 0.12, 0.2)
-                crop = locate.crop_plate(frame_bgr, wider)
+            if found and text_score < locate.STRONG_TEXT_SCORE:
+                continue  # a second plate in one frame must look very much like one
+            # the network reads crops cut close to the plate best
+            crop = locate.crop_plate(frame_bgr, locate.widen(corners, -0.02, -0.05))
+            reading, near = self.recogniser.read_plate_counted(crop)
+            reads += 1
+            weak = reading is None or reading.confidence < self.min_confidence
+            if weak and near and reads < self.max_reads:
+                # nearly a plate: the row fit may be thrown by a border, a bolt or a dirty
+                # character, so look once more at a slightly wider cut
+                crop = locate.crop_plate(frame_bgr, locate.widen(corners, 0.02, 0.0))
                 reading = self.recogniser.read_plate(crop)
+                reads += 1
             if reading is None or reading.confidence < self.min_confidence:
                 continue
             if any(p.text == reading.text for p in found):
@@ -98,6 +117,12 @@ class Reader:
     def read(self, frame_bgr: np.ndarray) -> tuple[list[PlateRead], list[CodeRead]]:
         codes = self.read_codes_in(frame_bgr) if self.read_codes else []
         return self.read_plates(frame_bgr), codes
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether box a's centre lies inside box b: two candidates of one plate."""
+    cx, cy = a[0] + a[2] / 2, a[1] + a[3] / 2
+    return b[0] <= cx <= b[0] + b[2] and b[1] <= cy <= b[1] + b[3]
 
 
 def plate_colour(text: str, crop_bgr: np.ndarray) -> str:

@@ -33,7 +33,7 @@ def generate_plates(rng: random.Random, count: int, folder: Path) -> None:
         province = render.PROVINCES[(i // len(kinds) + i) % len(render.PROVINCES)]
         plate = render.random_plate(rng, kind, province)
         effects = render.random_effects(rng)
-        frame, _ = render.plate_scene(rng, plate, effects)
+        frame, corners = render.plate_scene(rng, plate, effects)
         name = f"plate_{i:04d}.jpg"
         cv2.imwrite(
             str(folder / name),
@@ -45,6 +45,8 @@ def generate_plates(rng: random.Random, count: int, folder: Path) -> None:
             "colour": plate.colour,
             "kind": kind,
             "effects": effects,
+            # where the plate is (x, y per corner, clockwise from top-left): for diagnosis
+            "corners": [[round(float(v), 1) for v in pt] for pt in corners],
         }
     (folder / "labels.json").write_text(
         json.dumps(labels, ensure_ascii=False, indent=1), encoding="utf-8"

@@ -127,3 +127,42 @@ def test_dead_stream_reconnects_with_growing_back_off(caplog):
         assert list(frames) == []
     assert waits == [1, 2, 4, 4]
     assert "retrying" in caplog.text
+
+
+def test_motion_gate_reads_a_few_still_frames_a_second_during_the_hold():
+    gate = MotionGate(threshold=0.004, hold_seconds=2.0, hold_fps=2.0)
+    still = np.full((720, 1280, 3), 90, np.uint8)
+    reads = [t / 20 for t in range(60) if gate.should_read(still, t / 20)]
+    # the first frame counts as motion; then one still frame each half second until 2 s
+    assert reads == [0.0, 0.5, 1.0, 1.5, 2.0]
+
+
+@pytest.mark.parametrize(
+    "kind,seed",
+    [("blue", 31), ("yellow", 32), ("green_small", 33), ("police", 34), ("hkmo", 35)],
+)
+def test_reads_a_plate_half_in_shadow(reader, kind, seed):
+    # the colour masks see only the lit half of such a plate; the character row finds it all
+    frame, plate = scene(seed, kind, ["shadow"])
+    assert [p.text for p in reader.read_plates(frame)] == [plate.text]
+
+
+def test_row_fit_recovers_the_whole_plate_from_a_part_of_it(reader):
+    from camera_agent import locate
+
+    rng = random.Random(5)
+    plate = render.random_plate(rng, "green_small")
+    frame, corners = render.plate_scene(rng, plate, [])
+    frame = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+    # only the lower half of the plate, as the green mask of a new-energy plate gives it
+    tl, tr, br, bl = corners
+    half = np.array([(tl + bl) / 2, (tr + br) / 2, br, bl], np.float32)
+    fit = locate.fit_to_row(frame, half)
+    assert fit.score >= locate.MIN_TEXT_SCORE
+    width = np.linalg.norm(corners[1] - corners[0])
+    # the bottom corners are close; the top ones are extrapolated without the plate's
+    # perspective, so they only need to be close enough for the recogniser
+    assert np.abs(fit.corners[2:] - corners[2:]).max() < 0.08 * width
+    crop = locate.crop_plate(frame, locate.widen(fit.corners, -0.02, -0.05))
+    reading = reader.recogniser.read_plate(crop)
+    assert reading is not None and reading.text == plate.text
