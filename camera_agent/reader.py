@@ -99,24 +99,34 @@ class Reader:
             found.append(PlateRead(reading.text, colour, reading.confidence, cand.box, crop))
         return found
 
-    def read_codes_in(self, frame_bgr: np.ndarray) -> list[CodeRead]:
+    def read_codes_in(self, frame_bgr: np.ndarray, full_size: bool = True) -> list[CodeRead]:
+        """QR codes and barcodes. The frame is scanned at half size first (about 6 ms against
+        33 ms at 1280x720 on one core); the full-size scan, which also finds small codes and
+        thin bars, runs only when `full_size` is true and the half-size scan found nothing."""
         from pyzbar import pyzbar  # needs libzbar0; only loaded when codes are read
 
         grey = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-        out = []
         # only the symbologies a dealer sees (VINs are Code 39 / 128); fewer decoders are
         # faster and zbar's DataBar decoder prints assertion noise on busy frames
         wanted = [pyzbar.ZBarSymbol[name] for name in CODE_TYPES]
-        for sym in pyzbar.decode(grey, symbols=wanted):
-            x, y, w, h = sym.rect
+        half = cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        found = [(sym, 2) for sym in pyzbar.decode(half, symbols=wanted)]
+        if not found and full_size:
+            found = [(sym, 1) for sym in pyzbar.decode(grey, symbols=wanted)]
+        out = []
+        for sym, k in found:
+            x, y, w, h = (v * k for v in sym.rect)
             text = sym.data.decode("utf-8", errors="replace")
             crop = frame_bgr[max(0, y) : y + h, max(0, x) : x + w]
             out.append(CodeRead(text, sym.type, (x, y, w, h), crop))
         return out
 
     def read(self, frame_bgr: np.ndarray) -> tuple[list[PlateRead], list[CodeRead]]:
-        codes = self.read_codes_in(frame_bgr) if self.read_codes else []
-        return self.read_plates(frame_bgr), codes
+        plates = self.read_plates(frame_bgr)
+        # a frame with a car's plate in it is scanned for codes at half size only: the
+        # full-size scan is for a QR code or a VIN label held up to the camera
+        codes = self.read_codes_in(frame_bgr, full_size=not plates) if self.read_codes else []
+        return plates, codes
 
 
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
