@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_appbuilder import AppBuilder
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import inspect
 
 from app.extensions import db, migrate
@@ -23,13 +24,23 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_password_policy)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    from app.configuration.entities import include_in_migrations
+
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        include_object=include_in_migrations,
+    )
     _import_models()
     _install_data_walls()
 
     from app.tenancy.web import init_request_scope
     from app.web.security_headers import init_security_headers
 
+    # Every form POST carries a CSRF token; FAB exempts its own JSON APIs (JWT) when it sees this.
+    CSRFProtect(app)
     with app.app_context():
         schema_ready = _schema_ready()
         appbuilder = AppBuilder(update_perms=schema_ready)
@@ -49,6 +60,7 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
 def _import_models() -> None:
     """Import every model so the mappers and Alembic see the whole schema."""
     from app.audit import models as _audit  # noqa: F401
+    from app.configuration import models as _configuration  # noqa: F401
     from app.customers import models as _customers  # noqa: F401
     from app.jobs import models as _jobs  # noqa: F401
     from app.organisation import models as _organisation  # noqa: F401
@@ -81,11 +93,18 @@ def _limit_token_endpoints(app: Flask, appbuilder: AppBuilder) -> None:
 
 def _register_capabilities(appbuilder: AppBuilder) -> None:
     from app.audit import views as audit_views
+    from app.configuration import views as configuration_views
     from app.customers import views as customer_views
     from app.jobs import views as job_views
     from app.organisation import views as organisation_views
 
-    for module in (organisation_views, customer_views, job_views, audit_views):
+    for module in (
+        organisation_views,
+        customer_views,
+        configuration_views,
+        job_views,
+        audit_views,
+    ):
         module.register(appbuilder)
 
 

@@ -78,5 +78,7 @@ def jobs_worker(burst: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (demo_cli, jobs_cli, platform_cli):
+    from app.configuration.cli import pack_cli
+
+    for group in (demo_cli, jobs_cli, platform_cli, pack_cli):
         app.cli.add_command(group)

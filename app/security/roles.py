@@ -33,7 +33,16 @@ ROLE_LABELS = {
     IMPLEMENTER: _l("Implementer"),
 }
 
-READ_PERMISSIONS = {"can_list", "can_show", "can_get", "can_info", "can_export", "can_tree"}
+READ_PERMISSIONS = {
+    "can_list",
+    "can_show",
+    "can_get",
+    "can_info",
+    "can_export",
+    "can_tree",
+    "can_catalogue",
+    "can_records",
+}
 WRITE_PERMISSIONS = READ_PERMISSIONS | {
     "can_add",
     "can_edit",
@@ -50,6 +59,13 @@ SELF_SERVICE = {
 }
 
 ORG = {"OrgTreeView": "read", "OrgNodeView": "read", "OrgNodeApi": "read", "TenantView": "read"}
+# Every role may open the custom-data screen; each entity document says who reads or writes it.
+CONFIGURATION = {
+    "EntityRecordsView": "write",
+    "DocumentView": "read",
+    "DocumentVersionView": "read",
+    "InstalledPackView": "read",
+}
 REFERENCE = {"BrandView": "read", "CityView": "read", "BrandApi": "read", "CityApi": "read"}
 CUSTOMERS_READ = {
     "CustomerView": "read",
@@ -91,6 +107,9 @@ ROLE_POLICY: dict[str, dict[str, str]] = {
     },
 }
 
+for _policy in ROLE_POLICY.values():
+    _policy.update({k: v for k, v in CONFIGURATION.items() if k not in _policy})
+
 ALL_ROLES = [PLATFORM_ADMIN, *ROLE_POLICY]
 
 
@@ -107,7 +126,7 @@ def allowed_pairs(role: str, catalogue: set[tuple[str, str]]) -> set[tuple[str, 
 
 def menu_pairs(appbuilder, granted: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """menu_access on every menu entry (and its category) whose view the role can list."""
-    listable = {view for perm, view in granted if perm in ("can_list", "can_tree")}
+    listable = {view for perm, view in granted if perm in ("can_list", "can_tree", "can_catalogue")}
     pairs = set()
     for category in appbuilder.menu.get_list():
         for item in category.childs or [category]:

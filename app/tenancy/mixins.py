@@ -95,15 +95,15 @@ def user_scope_clause(cls, tenant_id: int, node_path: str) -> ColumnElement[bool
 
 
 class SharedScoped(TenantScoped):
-    """Rows that are either the platform's (no tenant: read by every tenant, written only by the
-    platform) or one tenant's (scoped like ordinary business data). Packs and their documents."""
+    """Configuration rows (packs, documents): either the platform's (no tenant: read by every
+    tenant, written only by the platform) or one tenant's, read by all of that tenant (a store
+    works under its group's products) and written only from the node that owns them."""
 
     __scope_optional__ = True
 
     @classmethod
     def scope_clause(cls, tenant_id: int, node_path: str) -> ColumnElement[bool]:
-        own = (cls.tenant_id == tenant_id) & cls.org_node_id.in_(nodes_under(node_path))
-        return own | cls.tenant_id.is_(None)
+        return (cls.tenant_id == tenant_id) | cls.tenant_id.is_(None)
 
     def check_write(self, session: Session, scope: Scope, is_new: bool) -> None:
         if self.tenant_id is None and not scope.unrestricted:

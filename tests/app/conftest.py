@@ -196,3 +196,106 @@ def scope_of(username: str):
     with use_scope(system_scope()):
         user = db.session.scalar(select(DealerUser).where(DealerUser.username == username))
         return scope_for(user)
+
+
+def write_pack(folder, name: str, version: str = "1.0.0", documents=(), requires=None) -> str:
+    """Write a pack folder (pack.yaml + one YAML file per document); returns its path."""
+    import yaml
+
+    from app.configuration.reading import KIND_FOLDERS
+
+    root = folder / name
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "name": name,
+        "version": version,
+        "description": "测试包 / test pack",
+        "tenant_scoped": True,
+    }
+    if requires:
+        manifest["requires"] = requires
+    (root / "pack.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
+    for document in documents:
+        target = root / KIND_FOLDERS[document["kind"]] / f"{document['key']}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+    return str(root)
+
+
+def reminder_entity(key: str = "inspection_reminder", version: str = "1.0.0", extra_fields=()):
+    """An entity document like 年审提醒: a plate, a due date and an enum status."""
+    fields = [
+        {
+            "name": "plate",
+            "label": {"zh": "车牌号", "en": "Plate"},
+            "type": "plate",
+            "required": True,
+        },
+        {
+            "name": "due_date",
+            "label": {"zh": "年审到期日", "en": "Due"},
+            "type": "date",
+            "required": True,
+        },
+        {
+            "name": "status",
+            "label": {"zh": "状态", "en": "Status"},
+            "type": "enum",
+            "default": "pending",
+            "choices": [
+                {"value": "pending", "label": {"zh": "待提醒", "en": "Pending"}},
+                {"value": "done", "label": {"zh": "已完成", "en": "Done"}},
+            ],
+        },
+        *extra_fields,
+    ]
+    return {
+        "kind": "entity",
+        "key": key,
+        "version": version,
+        "title": "年审提醒",
+        "body": {
+            "name": key,
+            "label": {"zh": "年审提醒", "en": "Inspection reminder"},
+            "fields": fields,
+            "list_columns": [f["name"] for f in fields],
+            "search_fields": ["plate"],
+            "permissions": {
+                "tenant_admin": "write",
+                "store_manager": "write",
+                "insurance_desk": "write",
+            },
+        },
+    }
+
+
+def install_for(app, world, folder: str):
+    """Install a pack folder for the world's tenant, as the CLI does."""
+    from pathlib import Path
+
+    from app.configuration.install import install_pack
+    from app.configuration.reading import read_pack
+    from app.configuration.runtime import REGISTRY
+
+    with use_scope(system_scope("tests")):
+        plan = install_pack(db.session, read_pack(Path(folder)), world.tenant_id, "tests")
+        REGISTRY.refresh(db.session, force=True)
+    return plan
+
+
+def add_entity_records(app, world, key: str = "inspection_reminder") -> None:
+    """One record of the entity in each store of the world, through the records service."""
+    from app.configuration import records
+    from app.configuration.runtime import REGISTRY
+
+    with use_scope(system_scope("tests")):
+        runtime = REGISTRY.get(db.session, key, world.tenant_id)
+        for store in (world.store_a, world.store_b):
+            records.create_record(
+                db.session,
+                runtime,
+                {"plate": "沪A12345", "due_date": "2026-12-31", "org_node_id": store},
+                "tests",
+            )

@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from flask_appbuilder import Model
 from sqlalchemy import func, select
 
+from app.configuration.entities import include_in_migrations
 from app.customers.models import Customer, Vehicle
 from app.extensions import db
 from app.identifiers import check_plate, check_resident_id, check_vin
@@ -21,7 +22,9 @@ from tests.app.conftest import login
 
 def test_migrations_build_exactly_the_models_schema(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection)
+        context = MigrationContext.configure(
+            connection, opts={"include_object": include_in_migrations}
+        )
         differences = compare_metadata(context, Model.metadata)
     assert differences == []
 

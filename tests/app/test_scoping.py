@@ -17,9 +17,18 @@ from app.extensions import db
 from app.jobs import enqueue
 from app.organisation.models import OrgNode, Tenant
 from app.tenancy.catalogue import GLOBAL_TABLES, is_scoped, scoped_models, unscoped_models
-from app.tenancy.mixins import Scoped
+from app.tenancy.mixins import Scoped, SharedScoped
 from app.tenancy.scope import system_scope, use_scope
-from tests.app.conftest import api_token, build_world, login, scope_of
+from tests.app.conftest import (
+    add_entity_records,
+    api_token,
+    build_world,
+    install_for,
+    login,
+    reminder_entity,
+    scope_of,
+    write_pack,
+)
 
 
 def test_every_model_is_scoped_or_declared_global():
@@ -50,11 +59,13 @@ def _expected_visible(model, row, world) -> bool:
         return row.id == world.tenant_id
     if model is OrgNode:
         return row.id == world.store_a
+    if issubclass(model, SharedScoped):  # configuration is read tenant-wide
+        return row.tenant_id in (None, world.tenant_id)
     return row.tenant_id == world.tenant_id and row.org_node_id == world.store_a
 
 
 @pytest.fixture(scope="module")
-def worlds(app):
+def worlds(app, tmp_path_factory):
     mine = build_world(
         app,
         {
@@ -64,6 +75,15 @@ def worlds(app):
         },
     )
     other = build_world(app, {"desk": ("insurance_desk", "store_a")})
+    # A tenant pack with an entity in each tenant, and a record (with its lineage) in each store.
+    for world in (mine, other):
+        folder = write_pack(
+            tmp_path_factory.mktemp("packs"),
+            f"scoping_{world.code.lower()}",
+            documents=[reminder_entity()],
+        )
+        install_for(app, world, folder)
+        add_entity_records(app, world)
     # A job in each store of each tenant, so jobs have rows on both sides of every wall.
     for world in (mine, other):
         for suffix in ("desk", "deskb"):
@@ -121,6 +141,9 @@ def test_scoped_screens_are_found(app):
         "AuditRecordView",
         "JobRecordView",
         "DealerUserView",
+        "DocumentView",
+        "DocumentVersionView",
+        "InstalledPackView",
     ],
 )
 def test_list_show_edit_delete_pages_hold_the_scope(app, client, worlds, view_name):

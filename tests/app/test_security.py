@@ -184,8 +184,8 @@ def test_login_is_rate_limited(strict_app):
         for _ in range(5)
     ]
     assert codes[:3] == [401, 401, 401] and 429 in codes[3:]
-    pages = [
-        client.post("/login/", data={"username": "x", "password": "y"}).status_code
-        for _ in range(5)
-    ]
+    page = client.get("/login/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"username": "x", "password": "y", "csrf_token": token}
+    pages = [client.post("/login/", data=form).status_code for _ in range(5)]
     assert 429 in pages

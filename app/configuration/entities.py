@@ -1,0 +1,327 @@
+"""Low-code entities: an `entity` document becomes a real table, an ORM class under the tenant
+guard, and (through the generic views) a screen and a REST API — without code or restart.
+
+Tables are named `x_<name>` for platform entities and `x<tenant id>_<name>` for a tenant's own,
+so two tenants' entities never share a schema. Schema changes never lose data silently: a
+removed field must be listed in `dropped_fields` (keep or discard its data), a retyped field
+must say `migrate.from_type`, a renamed one `renamed_from`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import registry as orm_registry
+
+from app.audit.models import utcnow
+from app.identifiers import CHECKS, InvalidIdentifier
+from app.organisation.models import OrgNode, Tenant
+from app.tenancy.mixins import TenantScoped
+
+IDENTIFIER_CHECKS = {
+    "phone": "mobile",
+    "resident_id": "resident_id",
+    "vin": "vin",
+    "plate": "plate",
+    "social_credit_code": "uscc",
+}
+SYSTEM_COLUMNS = ("id", "tenant_id", "org_node_id", "created_at", "created_by", "changed_at")
+
+
+def column_type(spec: dict):
+    kind = spec["type"]
+    if kind == "string":
+        return String(spec.get("max_length", 255))
+    if kind == "text":
+        return Text()
+    if kind in ("integer", "reference"):
+        return Integer()
+    if kind == "decimal":
+        return Numeric(spec.get("precision", 18), spec.get("scale", 4))
+    if kind == "money":
+        return Numeric(14, 2)
+    if kind == "date":
+        return Date()
+    if kind == "datetime":
+        return DateTime()
+    if kind == "boolean":
+        return Boolean()
+    if kind == "enum":
+        return String(64)
+    lengths = {"phone": 20, "resident_id": 18, "vin": 17, "plate": 10, "social_credit_code": 18}
+    return String(lengths[kind])
+
+
+ENTITY_TABLE = re.compile(r"^x\d*_")
+
+
+def is_entity_table(name: str) -> bool:
+    """Entity tables are created by publishing documents, not by Alembic revisions."""
+    return bool(ENTITY_TABLE.match(name))
+
+
+def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and is_entity_table(name))
+
+
+def table_name(name: str, tenant_id: int | None) -> str:
+    return f"x_{name}" if tenant_id is None else f"x{tenant_id}_{name}"
+
+
+@dataclass
+class EntityDefinition:
+    name: str
+    tenant_id: int | None
+    body: dict[str, Any]
+    version_id: int | None = None
+
+    @property
+    def table(self) -> str:
+        return table_name(self.name, self.tenant_id)
+
+    @property
+    def fields(self) -> list[dict]:
+        return self.body["fields"]
+
+    def field(self, name: str) -> dict | None:
+        return next((f for f in self.fields if f["name"] == name), None)
+
+    def label(self, lang: str = "zh") -> str:
+        return self.body["label"].get(lang) or self.body["label"]["zh"]
+
+
+def build_table(definition: EntityDefinition, metadata: MetaData) -> Table:
+    columns = [
+        Column("id", Integer, primary_key=True),
+        Column("tenant_id", Integer, ForeignKey(Tenant.__table__.c.id), index=True, nullable=False),
+        Column(
+            "org_node_id", Integer, ForeignKey(OrgNode.__table__.c.id), index=True, nullable=False
+        ),
+        Column("created_at", DateTime, default=utcnow),
+        Column("created_by", String(128)),
+        Column("changed_at", DateTime, default=utcnow, onupdate=utcnow),
+    ]
+    constraints = []
+    for spec in definition.fields:
+        columns.append(Column(spec["name"], column_type(spec), index=bool(spec.get("index"))))
+        if spec.get("unique"):
+            constraints.append(
+                UniqueConstraint(
+                    "tenant_id", spec["name"], name=f"uq_{definition.table}_{spec['name']}"
+                )
+            )
+    return Table(definition.table, metadata, *columns, *constraints)
+
+
+def build_model(definition: EntityDefinition) -> type:
+    """A mapped class for the entity, in a registry of its own (rebuilt on every publish)."""
+    metadata = MetaData()
+    table = build_table(definition, metadata)
+    mapper_registry = orm_registry(metadata=metadata)
+    namespace = {
+        "__table__": table,
+        # The table carries the scope columns; naming them here stops the mixin adding its own.
+        "tenant_id": table.c.tenant_id,
+        "org_node_id": table.c.org_node_id,
+        "__entity__": definition,
+        "__repr__": lambda self: f"{definition.name}#{self.id}",
+    }
+    base = mapper_registry.generate_base()
+    return type(f"Entity_{definition.table}", (TenantScoped, base), namespace)
+
+
+# --- schema changes ----------------------------------------------------------------------------
+
+
+@dataclass
+class TableChange:
+    action: str  # create_table, add_column, rename_column, retype_column, drop_column, keep_column
+    column: str | None = None
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.column or ''} {self.detail}".strip()
+
+
+@dataclass
+class TablePlan:
+    table: str
+    changes: list[TableChange] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+
+
+def plan_changes(old: EntityDefinition | None, new: EntityDefinition) -> TablePlan:
+    """What publishing `new` over `old` does to the table, or why it is refused."""
+    plan = TablePlan(new.table)
+    if new.body.get("scoped", True) is False:
+        plan.refusals.append("unscoped entities are not supported: every record has a tenant")
+        return plan
+    if old is None:
+        plan.changes.append(TableChange("create_table", detail=f"{len(new.fields)} fields"))
+        return plan
+    old_fields = {f["name"]: f for f in old.fields}
+    new_fields = {f["name"]: f for f in new.fields}
+    renamed_from = {f["renamed_from"]: f["name"] for f in new.fields if f.get("renamed_from")}
+    dropped = {d["name"]: d.get("data", "keep") for d in new.body.get("dropped_fields", [])}
+    for name, spec in new_fields.items():
+        source = spec.get("renamed_from")
+        if name in old_fields:
+            _plan_retype(plan, old_fields[name], spec)
+        elif source and source in old_fields:
+            plan.changes.append(TableChange("rename_column", source, f"→ {name}"))
+            _plan_retype(plan, old_fields[source], spec)
+        else:
+            plan.changes.append(TableChange("add_column", name, spec["type"]))
+    for name in old_fields:
+        if name in new_fields or name in renamed_from:
+            continue
+        if name not in dropped:
+            plan.refusals.append(
+                f"field {name!r} was removed: list it in dropped_fields with data: keep or discard"
+            )
+        elif dropped[name] == "discard":
+            plan.changes.append(TableChange("drop_column", name, "its data is discarded"))
+        else:
+            plan.changes.append(TableChange("keep_column", name, "hidden, its data kept"))
+    return plan
+
+
+def _plan_retype(plan: TablePlan, old: dict, new: dict) -> None:
+    if old["type"] == new["type"] and repr(column_type(old)) == repr(column_type(new)):
+        return
+    migrate = new.get("migrate") or {}
+    if migrate.get("from_type") != old["type"]:
+        plan.refusals.append(
+            f"field {new['name']!r} changes type {old['type']} → {new['type']}: say "
+            f"migrate: {{from_type: {old['type']}}} to convert its values"
+        )
+        return
+    plan.changes.append(TableChange("retype_column", new["name"], f"{old['type']} → {new['type']}"))
+
+
+def apply_changes(
+    connection: Connection, old: EntityDefinition | None, new: EntityDefinition, plan: TablePlan
+) -> None:
+    """Run the plan's DDL on `connection`, inside its transaction."""
+    operations = Operations(MigrationContext.configure(connection))
+    metadata = MetaData()
+    target = build_table(new, metadata)
+    for change in plan.changes:
+        if change.action == "create_table":
+            target.create(connection)
+        elif change.action == "add_column":
+            column = target.c[change.column]
+            operations.add_column(new.table, Column(change.column, column.type, nullable=True))
+        elif change.action == "rename_column":
+            new_name = change.detail.removeprefix("→ ").strip()
+            operations.alter_column(new.table, change.column, new_column_name=new_name)
+        elif change.action == "retype_column":
+            with operations.batch_alter_table(new.table) as batch:
+                batch.alter_column(change.column, type_=target.c[change.column].type)
+        elif change.action == "drop_column":
+            with operations.batch_alter_table(new.table) as batch:
+                batch.drop_column(change.column)
+
+
+def table_exists(connection: Connection, name: str) -> bool:
+    return inspect(connection).has_table(name)
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+class FieldError(ValueError):
+    def __init__(self, field_name: str, message: str):
+        self.field = field_name
+        super().__init__(f"{field_name}: {message}")
+
+
+def coerce_value(spec: dict, raw: Any) -> Any:
+    """A submitted value as the field's type, or FieldError naming the field."""
+    name, kind = spec["name"], spec["type"]
+    if raw is None or raw == "":
+        if spec.get("required"):
+            raise FieldError(name, "is required")
+        return None
+    try:
+        if kind in IDENTIFIER_CHECKS:
+            return CHECKS[IDENTIFIER_CHECKS[kind]](str(raw))
+        if kind in ("integer", "reference"):
+            return int(raw)
+        if kind in ("decimal", "money"):
+            value = decimal.Decimal(str(raw))
+            if not value.is_finite():
+                raise FieldError(name, "must be a number")
+            return (
+                value.quantize(decimal.Decimal("0.01"), decimal.ROUND_HALF_UP)
+                if kind == "money"
+                else value
+            )
+        if kind == "date":
+            return raw if isinstance(raw, datetime.date) else datetime.date.fromisoformat(str(raw))
+        if kind == "datetime":
+            return (
+                raw
+                if isinstance(raw, datetime.datetime)
+                else datetime.datetime.fromisoformat(str(raw))
+            )
+        if kind == "boolean":
+            return (
+                raw
+                if isinstance(raw, bool)
+                else str(raw).lower() in ("1", "true", "y", "yes", "on")
+            )
+        if kind == "enum":
+            allowed = [c["value"] for c in spec["choices"]]
+            if str(raw) not in allowed:
+                raise FieldError(name, f"must be one of {', '.join(allowed)}")
+            return str(raw)
+        text = str(raw)
+        if kind == "string" and len(text) > spec.get("max_length", 255):
+            raise FieldError(name, f"at most {spec.get('max_length', 255)} characters")
+        return text
+    except InvalidIdentifier as exc:
+        raise FieldError(name, str(exc)) from exc
+    except (ValueError, decimal.InvalidOperation) as exc:
+        if isinstance(exc, FieldError):
+            raise
+        raise FieldError(name, f"not a valid {kind}: {raw!r}") from exc
+
+
+def default_value(spec: dict) -> Any:
+    default = spec.get("default")
+    if default is None:
+        return None
+    if default == "today" and spec["type"] == "date":
+        return datetime.date.today()
+    return coerce_value({**spec, "required": False}, default)
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return value

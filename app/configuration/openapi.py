@@ -1,0 +1,88 @@
+"""An OpenAPI 3 document for one entity's REST API, generated from its entity document."""
+
+from __future__ import annotations
+
+from app.configuration.runtime import EntityRuntime
+
+JSON_TYPES = {
+    "integer": {"type": "integer"},
+    "reference": {"type": "integer"},
+    "decimal": {"type": "string", "format": "decimal"},
+    "money": {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d{1,2})?$"},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "boolean": {"type": "boolean"},
+}
+
+
+def field_schema(spec: dict) -> dict:
+    schema = dict(JSON_TYPES.get(spec["type"], {"type": "string"}))
+    if spec["type"] == "enum":
+        schema["enum"] = [c["value"] for c in spec["choices"]]
+    if spec["type"] == "string" and spec.get("max_length"):
+        schema["maxLength"] = spec["max_length"]
+    schema["description"] = spec["label"].get("zh", "")
+    if spec["type"] not in JSON_TYPES and spec["type"] not in ("string", "text", "enum"):
+        schema["x-identifier"] = spec["type"]
+    return schema
+
+
+def entity_openapi(runtime: EntityRuntime) -> dict:
+    definition = runtime.definition
+    name = definition.name
+    record = {
+        "type": "object",
+        "properties": {
+            "org_node_id": {"type": "integer", "description": "门店 / store"},
+            **{f["name"]: field_schema(f) for f in definition.fields},
+        },
+        "required": [f["name"] for f in definition.fields if f.get("required")],
+    }
+    item = {"$ref": f"#/components/schemas/{name}"}
+    path = f"/api/v1/{name}/"
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": definition.label("zh"), "version": str(runtime.version_id)},
+        "components": {
+            "schemas": {name: record},
+            "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"jwt": []}],
+        "paths": {
+            path: {
+                "get": {
+                    "summary": "list",
+                    "parameters": [
+                        {"name": "page", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "page_size", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "responses": {"200": {"description": "records"}},
+                },
+                "post": {
+                    "summary": "create",
+                    "requestBody": {"content": {"application/json": {"schema": item}}},
+                    "responses": {
+                        "201": {"description": "created"},
+                        "422": {"description": "field errors"},
+                    },
+                },
+            },
+            path + "{id}": {
+                "get": {
+                    "responses": {
+                        "200": {"description": "record"},
+                        "404": {"description": "not found"},
+                    }
+                },
+                "put": {
+                    "requestBody": {"content": {"application/json": {"schema": item}}},
+                    "responses": {
+                        "200": {"description": "updated"},
+                        "422": {"description": "field errors"},
+                    },
+                },
+                "delete": {"responses": {"200": {"description": "deleted"}}},
+            },
+        },
+    }

@@ -1,0 +1,273 @@
+"""Reading packs from disk and validating their documents, with errors that name the pack, the
+file, the line and the JSON path. Pure: no database, no Flask."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "metadata" / "schemas"
+KIND_FOLDERS = {
+    "entity": "entities",
+    "product": "products",
+    "fee_agreement": "fee_agreements",
+    "service_catalog": "service_catalogs",
+    "service_package": "service_packages",
+    "list_view": "list_views",
+    "report": "reports",
+    "rule_set": "rule_sets",
+    "decision_table": "decision_tables",
+    "renewal_policy": "renewal_policies",
+    "message_template": "message_templates",
+    "carrier": "carriers",
+    "statement_mapping": "statement_mappings",
+}
+DATA_FOLDERS = {"reference"}  # folders of a pack holding data files, not documents
+DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a pack, located as precisely as the input allows."""
+
+    pack: str
+    file: str
+    message: str
+    line: int | None = None
+    path: str = "$"
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        return f"{self.pack}: {where}: {self.path}: {self.message}"
+
+
+class PackError(Exception):
+    """A pack cannot be used; `problems` says every reason found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class SourceDocument:
+    file: str
+    data: dict[str, Any]
+    lines: dict[str, int] = field(default_factory=dict)  # JSON path → line (1-based)
+
+    @property
+    def kind(self) -> str:
+        return self.data.get("kind", "")
+
+    @property
+    def key(self) -> str:
+        return self.data.get("key", "")
+
+    def line_of(self, path: str) -> int | None:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = _parent_path(path)
+        return None
+
+
+@dataclass
+class PackSource:
+    folder: Path
+    manifest: dict[str, Any]
+    documents: list[SourceDocument]
+
+    @property
+    def name(self) -> str:
+        return self.manifest.get("name", self.folder.name)
+
+    @property
+    def version(self) -> str:
+        return self.manifest.get("version", "")
+
+
+# --- YAML ------------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text (the schema checks what was written) and refuses a key
+    written twice (PyYAML would silently keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first at line {seen[key]})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_yaml(text: str) -> tuple[Any, dict[str, int]]:
+    """The data and a map of JSON path → line of each node."""
+    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    lines: dict[str, int] = {}
+    _index_lines(yaml.compose(text, Loader=_Loader), "$", lines)
+    return data, lines
+
+
+def _index_lines(node, path: str, lines: dict[str, int]) -> None:
+    if node is None:
+        return
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = f"{path}.{key_node.value}"
+            lines[child] = key_node.start_mark.line + 1
+            _index_lines(value_node, child, lines)
+            lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, f"{path}[{index}]", lines)
+
+
+def _parent_path(path: str) -> str:
+    if path.endswith("]"):
+        return path[: path.rindex("[")]
+    return path[: path.rindex(".")] if "." in path else ""
+
+
+def json_path(parts) -> str:
+    text = "$"
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def schema_registry() -> Registry:
+    resources = []
+    for path in sorted(SCHEMAS.glob("*.schema.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((contents["$id"], Resource.from_contents(contents)))
+    return Registry().with_resources(resources)
+
+
+def load_schema(name: str) -> dict:
+    return json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(name), registry=schema_registry())
+
+
+def schema_problems(
+    name: str, data: Any, pack: str, file: str, lines: dict[str, int]
+) -> list[Problem]:
+    """Every schema error of `data`, deepest first, with its line."""
+    source = SourceDocument(file, data if isinstance(data, dict) else {}, lines)
+    problems = []
+    for error in sorted(validator(name).iter_errors(data), key=lambda e: list(e.path)):
+        path = json_path(error.absolute_path)
+        problems.append(Problem(pack, file, error.message, source.line_of(path), path))
+    return problems
+
+
+# --- packs -----------------------------------------------------------------------------------
+
+
+def read_pack(folder: Path) -> PackSource:
+    """Read and validate a pack folder; raise PackError with every problem found."""
+    folder = Path(folder)
+    name = folder.name
+    manifest_file = folder / "pack.yaml"
+    if not manifest_file.is_file():
+        raise PackError([Problem(name, "pack.yaml", "a pack needs a pack.yaml manifest")])
+    problems: list[Problem] = []
+    manifest, lines = _read_file(manifest_file, name, "pack.yaml", problems)
+    if manifest is not None:
+        name = manifest.get("name", name) if isinstance(manifest, dict) else name
+        problems += schema_problems("pack", manifest, name, "pack.yaml", lines)
+    documents = []
+    for path in document_files(folder):
+        relative = str(path.relative_to(folder))
+        data, lines = _read_file(path, name, relative, problems)
+        if data is None:
+            continue
+        document_problems = schema_problems("document", data, name, relative, lines)
+        problems += document_problems
+        if not document_problems:
+            documents.append(SourceDocument(relative, data, lines))
+    problems += _duplicate_keys(name, documents)
+    if problems:
+        raise PackError(problems)
+    return PackSource(folder, manifest, documents)
+
+
+def document_files(folder: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and path.suffix in DOCUMENT_SUFFIXES
+        and path.name != "pack.yaml"
+        and path.relative_to(folder).parts[0] not in DATA_FOLDERS
+    )
+
+
+def _read_file(path: Path, pack: str, relative: str, problems: list[Problem]):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(pack, relative, f"not UTF-8 text ({exc.reason})"))
+        return None, {}
+    if path.suffix == ".json":
+        try:
+            return json.loads(text), {}
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(pack, relative, f"JSON syntax: {exc.msg}", exc.lineno))
+            return None, {}
+    try:
+        return parse_yaml(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problems.append(Problem(pack, relative, f"YAML syntax: {exc.problem}", line))
+        return None, {}
+
+
+def _duplicate_keys(pack: str, documents: list[SourceDocument]) -> list[Problem]:
+    seen: dict[tuple[str, str], str] = {}
+    problems = []
+    for document in documents:
+        identity = (document.kind, document.key)
+        if identity in seen:
+            problems.append(
+                Problem(
+                    pack,
+                    document.file,
+                    f"{document.kind} {document.key!r} is also defined in {seen[identity]}",
+                    document.line_of("$.key"),
+                    "$.key",
+                )
+            )
+        seen[identity] = document.file
+    return problems
