@@ -19,9 +19,10 @@ MAX_PAGE_SIZE = 500
 
 
 def _user():
-    user = getattr(g, "user", None)
-    if user is not None and getattr(user, "is_authenticated", False):
-        return user
+    """The bearer token's user when the request carries one, else the session's."""
+    if "Authorization" not in request.headers:
+        user = getattr(g, "user", None)
+        return user if user is not None and getattr(user, "is_authenticated", False) else None
     try:
         verify_jwt_in_request()
         return current_user

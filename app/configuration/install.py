@@ -452,3 +452,63 @@ def _date(value) -> datetime.date | None:
     if value in (None, ""):
         return None
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
+
+
+def publish_version(session: Session, version: DocumentVersion, actor: str) -> None:
+    """Publish a draft: check it like a pack document (schema, cases), then make it current,
+    altering the entity's table when it is one — in one transaction."""
+    from app.configuration.reading import schema_problems
+
+    if version.status != VersionStatus.DRAFT:
+        raise PackError([Problem("console", str(version), "only a draft can be published")])
+    data = version.data
+    document = version.document
+    file = version.source_file or f"{document.kind}/{document.key}"
+    problems = schema_problems("document", data, "console", file, {})
+    current = document.current_version
+    if current is not None and Version(data["version"]) <= Version(current.version):
+        problems.append(
+            Problem("console", file, f"version must be above {current.version}", None, "$.version")
+        )
+    if not problems:
+        others = [
+            v.data
+            for (kind, key), v in _current_documents(session, document.tenant_id).items()
+            if kind in RULE_KINDS and key != document.key
+        ]
+        failed = [c for c in run_cases([SourceDocument(file, data)], others) if not c.passed]
+        problems += [
+            Problem("console", file, f"test case {c.case!r} failed: {c.detail}") for c in failed
+        ]
+    if problems:
+        session.rollback()
+        raise PackError(problems)
+    try:
+        version.status = VersionStatus.PUBLISHED
+        version.published_at, version.published_by = utcnow(), actor
+        document.current_version = version
+        session.flush()
+        if document.kind == "entity":
+            publish_entity_tables(session, current, data, version, document.tenant_id)
+        bump_epoch(session)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+def save_draft(session: Session, document: Document, data: dict, actor: str) -> DocumentVersion:
+    """Keep an edited document as a draft version (validated when it is published)."""
+    draft = DocumentVersion(
+        document=document,
+        tenant_id=document.tenant_id,
+        org_node_id=document.org_node_id,
+        version=str(data.get("version", "")),
+        status=VersionStatus.DRAFT,
+        title=str(data.get("title", "")),
+        content=json.dumps(data, ensure_ascii=False, default=str),
+        created_by=actor,
+    )
+    session.add(draft)
+    session.commit()
+    return draft

@@ -5,21 +5,28 @@ from __future__ import annotations
 
 import io
 
+import yaml
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+import rules
 from app.audit.models import AuditAction
 from app.audit.recorder import record_event
-from app.configuration import records
+from app.configuration import records, simulator
+from app.configuration.api import document_problems
 from app.configuration.forms import record_form, submitted_values
+from app.configuration.install import publish_version, save_draft
 from app.configuration.models import Document, DocumentVersion, InstalledPack
+from app.configuration.reading import PackError, Problem, parse_yaml
 from app.configuration.runtime import REGISTRY, EntityRuntime
 from app.extensions import db
+from app.tenancy.scope import ScopeViolation
 from app.web.base import DealerModelView, build_workbook, labelled
 
 PAGE_SIZE = 20
@@ -234,7 +241,7 @@ STATUS_LABELS = {"draft": _l("Draft"), "published": _l("Published")}
 
 class DocumentVersionView(DealerModelView):
     datamodel = SQLAInterface(DocumentVersion)
-    base_permissions = ["can_list", "can_show", "can_export"]
+    base_permissions = ["can_list", "can_show", "can_export", "publish"]
     list_title = show_title = _l("Document versions")
     label_columns = {
         "document": _l("Document"),
@@ -253,6 +260,19 @@ class DocumentVersionView(DealerModelView):
     formatters_columns = {"status": labelled(STATUS_LABELS)}
     base_order = ("id", "desc")
 
+    @action(
+        "publish", _l("Publish"), _l("Publish the selected drafts?"), "fa-check", multiple=False
+    )
+    def publish(self, item):
+        item = item[0] if isinstance(item, list) else item
+        try:
+            publish_version(db.session, item, g.user.username)
+        except (PackError, ScopeViolation) as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("Published %(doc)s", doc=str(item)), "success")
+        return redirect(self.get_redirect())
+
 
 class DocumentView(DealerModelView):
     datamodel = SQLAInterface(Document)
@@ -270,6 +290,93 @@ class DocumentView(DealerModelView):
     search_columns = ["kind", "key", "pack"]
     related_views = [DocumentVersionView]
     base_order = ("kind", "asc")
+    show_template = "configuration/document_show.html"
+
+
+class DocumentEditorView(BaseView):
+    """Edit a document as YAML, validated live against its schema with the CLI's messages;
+    saving makes a draft version, published from the versions list."""
+
+    route_base = "/documents"
+    default_view = "edit"
+
+    @expose("/<int:document_id>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, document_id: int):
+        document = db.session.get(Document, document_id) or abort(404)
+        base = document.draft or document.current_version
+        text = request.form.get("text") if request.method == "POST" else _as_yaml(base.data)
+        problems = []
+        if request.method == "POST":
+            problems = document_problems(text, f"{document.kind}/{document.key}.yaml")
+            data = parse_yaml(text)[0] if not problems else None
+            if data and (data.get("kind"), data.get("key")) != (document.kind, document.key):
+                problems.append(Problem("editor", document.key, "kind and key cannot change"))
+            if not problems:
+                try:
+                    draft = save_draft(db.session, document, data, g.user.username)
+                except ScopeViolation as exc:
+                    db.session.rollback()
+                    flash(str(exc), "danger")
+                else:
+                    flash(_("Saved as draft %(version)s", version=draft.version), "success")
+                    return redirect(url_for("DocumentVersionView.show", pk=draft.id))
+        return self.render_template(
+            "configuration/document_editor.html",
+            document=document,
+            text=text,
+            problems=problems,
+            schema_kind=document.kind,
+        )
+
+
+class RuleSimulatorView(BaseView):
+    """Try a published decision table or rule set: inputs from its declaration, the answer and
+    the trace ("why this number?"), and save the inputs as a test case."""
+
+    route_base = "/rules"
+    default_view = "simulator"
+
+    @expose("/simulator/", methods=["GET", "POST"])
+    @has_access
+    def simulator(self):
+        documents = simulator.rule_documents(db.session)
+        chosen = request.values.get("document", type=int)
+        document = next((d for d in documents if d.id == chosen), None)
+        context = {"documents": documents, "document": document, "outcome": None, "form": None}
+        if document is not None:
+            compiled = simulator.compile_document(db.session, document)
+            context["form"] = rules.form(compiled)
+            inputs = {
+                spec["name"]: request.form.get(spec["name"], "")
+                for spec in context["form"]["inputs"]
+            }
+            context["inputs"] = inputs
+            if request.method == "POST":
+                outcome = simulator.simulate(db.session, document, _present(inputs), _lang())
+                context["outcome"] = outcome
+                if outcome["ok"] and request.form.get("save"):
+                    self._save_case(document, _present(inputs), request.form.get("case_name"))
+        return self.render_template("configuration/simulator.html", **context)
+
+    def _save_case(self, document: Document, inputs: dict, name: str | None) -> None:
+        try:
+            draft = simulator.save_case_as_draft(
+                db.session, document, inputs, name or _("Simulator case"), g.user.username
+            )
+        except ScopeViolation:
+            db.session.rollback()
+            flash(_("You may not change this document"), "danger")
+        else:
+            flash(_("Saved as a test case in draft %(version)s", version=draft.version), "success")
+
+
+def _present(inputs: dict) -> dict:
+    return {k: v for k, v in inputs.items() if v not in ("", None)}
+
+
+def _as_yaml(data: dict) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
 def register(appbuilder) -> None:
@@ -287,6 +394,14 @@ def register(appbuilder) -> None:
         DocumentView, "Documents", label=_l("Documents"), icon="fa-file-text-o", category=category
     )
     appbuilder.add_view_no_menu(DocumentVersionView)
+    appbuilder.add_view_no_menu(DocumentEditorView)
+    appbuilder.add_view(
+        RuleSimulatorView,
+        "Rule simulator",
+        label=_l("Rule simulator"),
+        icon="fa-flask",
+        category=category,
+    )
     appbuilder.add_view(
         InstalledPackView, "Packs", label=_l("Installed packs"), icon="fa-cubes", category=category
     )

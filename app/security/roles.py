@@ -34,6 +34,7 @@ ROLE_LABELS = {
 }
 
 READ_PERMISSIONS = {
+    "can_simulator",
     "can_list",
     "can_show",
     "can_get",
@@ -49,7 +50,10 @@ WRITE_PERMISSIONS = READ_PERMISSIONS | {
     "can_delete",
     "can_post",
     "can_put",
+    "publish",
     "retry",  # an action: Flask-AppBuilder names its permission after the action
+    "revoke",  # camera actions
+    "rotate_token",
 }
 SELF_SERVICE = {
     ("can_userinfo", "DealerUserView"),
@@ -62,6 +66,7 @@ ORG = {"OrgTreeView": "read", "OrgNodeView": "read", "OrgNodeApi": "read", "Tena
 # Every role may open the custom-data screen; each entity document says who reads or writes it.
 CONFIGURATION = {
     "EntityRecordsView": "write",
+    "RuleSimulatorView": "read",
     "DocumentView": "read",
     "DocumentVersionView": "read",
     "InstalledPackView": "read",
@@ -74,10 +79,20 @@ CUSTOMERS_READ = {
     "VehicleApi": "read",
 }
 CUSTOMERS_WRITE = {k: "write" for k in CUSTOMERS_READ}
+# Arrivals at the gate: the store's people see them and get the 进店提醒 pop-up (ArrivalAlertView).
+ARRIVALS_READ = {
+    "ArrivalsView": "read",
+    "ArrivalAlertView": "read",
+    "CameraEventView": "read",
+    "WalkInLeadView": "read",
+}
+CAMERAS_WRITE = {"CameraView": "write", "CameraMonitorView": "read"}
 
 ROLE_POLICY: dict[str, dict[str, str]] = {
     TENANT_ADMIN: {
         **ORG,
+        "DocumentEditorView": "write",
+        "DocumentVersionView": "write",
         **REFERENCE,
         **CUSTOMERS_WRITE,
         "OrgNodeView": "write",
@@ -87,16 +102,35 @@ ROLE_POLICY: dict[str, dict[str, str]] = {
         "AuditRecordApi": "read",
         "JobRecordView": "write",
         "JobRecordApi": "read",
+        **CAMERAS_WRITE,
+        "ArrivalsView": "read",
+        "CameraEventView": "read",
+        "WalkInLeadView": "read",
     },
     REGION_MANAGER: {**ORG, **REFERENCE, **CUSTOMERS_READ, "JobRecordView": "read"},
-    STORE_MANAGER: {**ORG, **REFERENCE, **CUSTOMERS_WRITE, "DealerUserView": "read"},
-    INSURANCE_DESK: {**ORG, **REFERENCE, **CUSTOMERS_WRITE},
-    RENEWAL_SPECIALIST: {**ORG, **REFERENCE, **CUSTOMERS_WRITE},
-    SERVICE_ADVISOR: {**ORG, **REFERENCE, **CUSTOMERS_READ, "VehicleView": "write"},
+    STORE_MANAGER: {
+        **ORG,
+        **REFERENCE,
+        **CUSTOMERS_WRITE,
+        "DealerUserView": "read",
+        **ARRIVALS_READ,
+        **CAMERAS_WRITE,
+    },
+    INSURANCE_DESK: {**ORG, **REFERENCE, **CUSTOMERS_WRITE, **ARRIVALS_READ},
+    RENEWAL_SPECIALIST: {**ORG, **REFERENCE, **CUSTOMERS_WRITE, **ARRIVALS_READ},
+    SERVICE_ADVISOR: {
+        **ORG,
+        **REFERENCE,
+        **CUSTOMERS_READ,
+        "VehicleView": "write",
+        **ARRIVALS_READ,
+    },
     FINANCE: {**ORG, **REFERENCE, **CUSTOMERS_READ, "JobRecordView": "read"},
     HR: {**ORG, "DealerUserView": "read"},
     IMPLEMENTER: {
         **ORG,
+        "DocumentEditorView": "write",
+        "DocumentVersionView": "write",
         "BrandView": "write",
         "CityView": "write",
         "BrandApi": "write",
@@ -104,6 +138,7 @@ ROLE_POLICY: dict[str, dict[str, str]] = {
         "JobRecordView": "write",
         "JobRecordApi": "read",
         "AuditRecordView": "read",
+        "CameraMonitorView": "read",
     },
 }
 
@@ -126,7 +161,8 @@ def allowed_pairs(role: str, catalogue: set[tuple[str, str]]) -> set[tuple[str, 
 
 def menu_pairs(appbuilder, granted: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """menu_access on every menu entry (and its category) whose view the role can list."""
-    listable = {view for perm, view in granted if perm in ("can_list", "can_tree", "can_catalogue")}
+    menu_entries = ("can_list", "can_tree", "can_catalogue", "can_simulator")
+    listable = {view for perm, view in granted if perm in menu_entries}
     pairs = set()
     for category in appbuilder.menu.get_list():
         for item in category.childs or [category]:

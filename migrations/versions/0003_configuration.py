@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0003_configuration'
-down_revision = '0001_core_schema'
+down_revision = '0002_cameras'
 branch_labels = None
 depends_on = None
 
