@@ -299,3 +299,48 @@ def add_entity_records(app, world, key: str = "inspection_reminder") -> None:
                 {"plate": "沪A12345", "due_date": "2026-12-31", "org_node_id": store},
                 "tests",
             )
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served on a free localhost port in a thread, on the test database."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def browser_login(browser, base_url: str, username: str, password: str = PASSWORD, width=1280):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{base_url}/login/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_load_state()
+    return page
