@@ -33,10 +33,43 @@ def demo_load(password: str | None) -> None:
             user.password = generate_password_hash(password)
             user.fail_login_count, user.locked_until = 0, None
         db.session.commit()
+        installed = install_demo_packs()
+    for line in installed:
+        click.echo(line)
     click.echo("Demo data ready. Logins (same password for all):")
     for login in logins:
         click.echo(f"  {login.username:<22} {ROLE_LABELS[login.role]!s:<12} {login.node}")
     click.echo(f"\n  admin login:  admin / {password}\n")
+
+
+def install_demo_packs() -> list[str]:
+    """The core pack for the platform and the demo pack for the demo tenant, when missing."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from app.configuration.install import install_pack
+    from app.configuration.models import InstalledPack
+    from app.configuration.reading import read_pack
+    from app.demo.loader import DEMO_TENANT
+    from app.organisation.models import Tenant
+
+    packs = Path(__file__).resolve().parent.parent / "metadata" / "packs"
+    demo = db.session.scalar(select(Tenant).where(Tenant.code == DEMO_TENANT[0]))
+    done = []
+    for name, tenant_id in (("core", None), ("demo", demo.id)):
+        installed = db.session.scalar(
+            select(InstalledPack).where(
+                InstalledPack.name == name,
+                InstalledPack.tenant_id.is_(None)
+                if tenant_id is None
+                else InstalledPack.tenant_id == tenant_id,
+            )
+        )
+        if installed is None:
+            plan = install_pack(db.session, read_pack(packs / name), tenant_id, "cli:demo")
+            done.append(f"installed pack {name} {plan.version} ({len(plan.documents)} documents)")
+    return done
 
 
 @platform_cli.command("sync-roles")
