@@ -23,7 +23,7 @@ from app.configuration.api import document_problems
 from app.configuration.forms import record_form, submitted_values
 from app.configuration.install import publish_version, save_draft
 from app.configuration.models import Document, DocumentVersion, InstalledPack
-from app.configuration.reading import PackError, Problem, parse_yaml
+from app.configuration.reading import PackError, Problem, parse_yaml, read_pack
 from app.configuration.runtime import REGISTRY, EntityRuntime
 from app.extensions import db
 from app.tenancy.scope import ScopeViolation
@@ -330,6 +330,57 @@ class DocumentEditorView(BaseView):
         )
 
 
+class PackUploadView(BaseView):
+    """Upload a zipped pack, read the plan (diff per document, table changes, test cases), then
+    install it — for the platform (platform admins) or for the user's own tenant."""
+
+    route_base = "/packs"
+    default_view = "upload"
+
+    @expose("/upload", methods=["GET", "POST"])
+    @has_access
+    def upload(self):
+        from app.configuration import uploads
+
+        if request.method == "POST":
+            try:
+                token = uploads.unpack(request.files["pack"])
+                return redirect(url_for(".review", token=token))
+            except (KeyError, uploads.UploadError) as exc:
+                flash(_("Upload refused: %(reason)s", reason=str(exc)), "danger")
+        return self.render_template("configuration/pack_upload.html")
+
+    @expose("/review/<token>", methods=["GET", "POST"])
+    @has_access
+    def review(self, token: str):
+        from app.configuration import uploads
+        from app.configuration.install import install_pack, plan_install
+
+        tenant_id = _user_tenant()
+        try:
+            source = read_pack(uploads.pack_folder(token))
+        except (uploads.UploadError, PackError) as exc:
+            uploads.discard(token)
+            flash(str(exc), "danger")
+            return redirect(url_for(".upload"))
+        if request.method == "POST":
+            try:
+                plan = install_pack(db.session, source, tenant_id, g.user.username)
+            except (PackError, ScopeViolation) as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+            else:
+                uploads.discard(token)
+                flash(
+                    _("Installed %(pack)s %(version)s", pack=plan.pack, version=plan.version),
+                    "success",
+                )
+                return redirect(url_for("InstalledPackView.list"))
+        plan = plan_install(db.session, source, tenant_id)
+        db.session.rollback()
+        return self.render_template("configuration/pack_review.html", plan=plan, token=token)
+
+
 class RuleSimulatorView(BaseView):
     """Try a published decision table or rule set: inputs from its declaration, the answer and
     the trace ("why this number?"), and save the inputs as a test case."""
@@ -395,6 +446,13 @@ def register(appbuilder) -> None:
     )
     appbuilder.add_view_no_menu(DocumentVersionView)
     appbuilder.add_view_no_menu(DocumentEditorView)
+    appbuilder.add_view(
+        PackUploadView,
+        "Upload a pack",
+        label=_l("Upload a pack"),
+        icon="fa-upload",
+        category=category,
+    )
     appbuilder.add_view(
         RuleSimulatorView,
         "Rule simulator",

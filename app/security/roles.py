@@ -50,6 +50,8 @@ WRITE_PERMISSIONS = READ_PERMISSIONS | {
     "can_delete",
     "can_post",
     "can_put",
+    "can_upload",
+    "can_review",
     "publish",
     "retry",  # an action: Flask-AppBuilder names its permission after the action
     "revoke",  # camera actions
@@ -93,6 +95,7 @@ ROLE_POLICY: dict[str, dict[str, str]] = {
         **ORG,
         "DocumentEditorView": "write",
         "DocumentVersionView": "write",
+        "PackUploadView": "write",
         **REFERENCE,
         **CUSTOMERS_WRITE,
         "OrgNodeView": "write",
@@ -131,6 +134,7 @@ ROLE_POLICY: dict[str, dict[str, str]] = {
         **ORG,
         "DocumentEditorView": "write",
         "DocumentVersionView": "write",
+        "PackUploadView": "write",
         "BrandView": "write",
         "CityView": "write",
         "BrandApi": "write",

@@ -8,6 +8,7 @@ import copy
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import Result
 from sqlalchemy import func, inspect, select
 
@@ -399,3 +400,98 @@ def test_entity_screens_hold_the_scope(app, client, core, tmp_path):
     assert client.get(f"/entities/inspection_reminder/{record['id']}/").status_code == 200
     export = client.get("/entities/inspection_reminder/export")
     assert export.status_code == 200
+
+
+def _zip(folder: Path) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in folder.rglob("*"):
+            if path.is_file():
+                archive.write(path, f"{folder.name}/{path.relative_to(folder)}")
+    return buffer.getvalue()
+
+
+def test_console_upload_shows_the_plan_then_installs_for_the_users_tenant(
+    app, client, core, tmp_path
+):
+    import io
+
+    world = build_world(app, {"admin": ("tenant_admin", "hq")})
+    folder = Path(
+        write_pack(tmp_path, "uploaded", documents=[reminder_entity(key="uploaded_thing")])
+    )
+    login(client, world.users["admin"])
+    response = client.post(
+        "/packs/upload",
+        data={"pack": (io.BytesIO(_zip(folder)), "uploaded.zip")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    review = client.get(response.headers["Location"])
+    html = review.get_data(as_text=True)
+    assert "uploaded_thing" in html and "create_table" in html and 'id="dc-install"' in html
+    with use_scope(system_scope()):
+        assert (
+            db.session.scalar(select(InstalledPack).where(InstalledPack.name == "uploaded")) is None
+        )
+    installed = client.post(response.headers["Location"])
+    assert installed.status_code == 302
+    with use_scope(system_scope()):
+        pack = db.session.scalar(select(InstalledPack).where(InstalledPack.name == "uploaded"))
+    assert pack.tenant_id == world.tenant_id
+
+
+def test_console_upload_refuses_paths_outside_the_pack(app, client, core):
+    import io
+    import zipfile
+
+    world = build_world(app, {"admin": ("tenant_admin", "hq")})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../escape.yaml", "kind: entity")
+    login(client, world.users["admin"])
+    response = client.post(
+        "/packs/upload",
+        data={"pack": (io.BytesIO(buffer.getvalue()), "evil.zip")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "a path outside the pack" in response.get_data(as_text=True)
+
+
+def test_document_editor_saves_a_draft_and_publishing_it_makes_it_current(
+    app, client, core, tmp_path
+):
+    world = build_world(app, {"admin": ("tenant_admin", "hq")})
+    install_for(app, world, write_pack(tmp_path, "reminders", documents=[reminder_entity()]))
+    with use_scope(system_scope()):
+        document = db.session.scalar(
+            select(Document).where(
+                Document.tenant_id == world.tenant_id, Document.key == "inspection_reminder"
+            )
+        )
+        text = yaml.safe_dump(
+            {**document.current_version.data, "version": "1.0.1", "title": "年审提醒（新）"},
+            allow_unicode=True,
+        )
+    login(client, world.users["admin"])
+    bad = client.post(
+        "/api/v1/documents/validate", json={"text": "kind: entity\nkey: x\nversion: 1\n"}
+    )
+    assert not bad.get_json()["ok"] and bad.get_json()["problems"][0]["path"] == "$"
+    saved = client.post(f"/documents/{document.id}/edit", data={"text": text})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    with use_scope(system_scope()):
+        db.session.expire_all()
+        draft = db.session.get(Document, document.id).draft
+        assert draft.version == "1.0.1"
+    published = client.post(
+        "/documentversionview/action_post", data={"action": "publish", "rowid": [draft.id]}
+    )
+    assert published.status_code == 302
+    with use_scope(system_scope()):
+        db.session.expire_all()
+        assert db.session.get(Document, document.id).current_version.title == "年审提醒（新）"
