@@ -60,6 +60,7 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
 def _import_models() -> None:
     """Import every model so the mappers and Alembic see the whole schema."""
     from app.audit import models as _audit  # noqa: F401
+    from app.cameras import models as _cameras  # noqa: F401
     from app.configuration import models as _configuration  # noqa: F401
     from app.customers import models as _customers  # noqa: F401
     from app.jobs import models as _jobs  # noqa: F401
@@ -93,6 +94,7 @@ def _limit_token_endpoints(app: Flask, appbuilder: AppBuilder) -> None:
 
 def _register_capabilities(appbuilder: AppBuilder) -> None:
     from app.audit import views as audit_views
+    from app.cameras import views as camera_views
     from app.configuration import views as configuration_views
     from app.customers import views as customer_views
     from app.jobs import views as job_views
@@ -102,6 +104,7 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
         organisation_views,
         customer_views,
         configuration_views,
+        camera_views,
         job_views,
         audit_views,
     ):
@@ -112,3 +115,6 @@ def _register_commands(app: Flask) -> None:
     from app.cli import register_cli
 
     register_cli(app)
+    from app.cameras.cli import cameras_cli
+
+    app.cli.add_command(cameras_cli)
