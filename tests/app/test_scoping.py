@@ -29,6 +29,7 @@ from tests.app.conftest import (
     scope_of,
     write_pack,
 )
+from tests.app.test_cameras import add_camera_rows
 
 
 def test_every_model_is_scoped_or_declared_global():
@@ -84,6 +85,9 @@ def worlds(app, tmp_path_factory):
         )
         install_for(app, world, folder)
         add_entity_records(app, world)
+    # A camera and a camera event in each store of each tenant.
+    for world in (mine, other):
+        add_camera_rows(world)
     # A job in each store of each tenant, so jobs have rows on both sides of every wall.
     for world in (mine, other):
         for suffix in ("desk", "deskb"):
@@ -144,6 +148,10 @@ def test_scoped_screens_are_found(app):
         "DocumentView",
         "DocumentVersionView",
         "InstalledPackView",
+        "CameraView",
+        "CameraMonitorView",
+        "CameraEventView",
+        "WalkInLeadView",
     ],
 )
 def test_list_show_edit_delete_pages_hold_the_scope(app, client, worlds, view_name):
@@ -174,7 +182,16 @@ def test_list_show_edit_delete_pages_hold_the_scope(app, client, worlds, view_na
 
 
 @pytest.mark.parametrize(
-    "view_name", ["CustomerView", "VehicleView", "OrgNodeView", "AuditRecordView", "JobRecordView"]
+    "view_name",
+    [
+        "CustomerView",
+        "VehicleView",
+        "OrgNodeView",
+        "AuditRecordView",
+        "JobRecordView",
+        "CameraView",
+        "CameraEventView",
+    ],
 )
 def test_exports_hold_the_scope(app, client, worlds, view_name):
     mine = worlds[0]
