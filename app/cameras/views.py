@@ -11,7 +11,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, has_access_api, permission_name
-from flask_babel import format_time
+from flask_babel import format_datetime, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -48,13 +48,13 @@ CAMERA_LABELS = {
     "status": _l("Status"),
     "revoked_at": _l("Revoked (UTC)"),
     "heartbeat_seconds": _l("Heartbeat interval (s)"),
-    "last_heartbeat_at": _l("Last heartbeat (UTC)"),
+    "last_heartbeat_at": _l("Last heartbeat"),
     "agent_version": _l("Agent version"),
     "spool_depth": _l("Events waiting"),
     "created_at": _l("Created (UTC)"),
 }
 EVENT_LABELS = {
-    "seen_at": _l("Seen (UTC)"),
+    "seen_at": _l("Seen"),
     "received_at": _l("Received (UTC)"),
     "kind": _l("Kind"),
     "text": _l("Plate or code"),
@@ -67,6 +67,11 @@ EVENT_LABELS = {
     "org_node": _l("Store"),
     "event_id": _l("Event id"),
 }
+
+
+def local_time(value) -> str:
+    """A stored UTC time in the user's time zone (Asia/Shanghai by default), to the second."""
+    return format_datetime(value, "yyyy-MM-dd HH:mm:ss") if value else ""
 
 
 def status_badge(status: CameraStatus) -> Markup:
@@ -119,7 +124,7 @@ class CameraView(DealerModelView):
     edit_columns = ["name", "code", "heartbeat_seconds"]
     search_columns = ["name", "code", "org_node", "key_id", "active"]
     order_columns = ["name", "code", "last_heartbeat_at"]
-    formatters_columns = {"status": status_badge}
+    formatters_columns = {"status": status_badge, "last_heartbeat_at": local_time}
     add_form_query_rel_fields = {"org_node": [["kind", FilterEqual, NodeKind.STORE.value]]}
     description_columns = {
         "code": _l("The camera.code of the agent's config, e.g. GATE-1"),
@@ -201,7 +206,7 @@ class CameraMonitorView(DealerModelView):
     ]
     show_columns = list_columns
     search_columns = ["name", "code", "org_node", "active"]
-    formatters_columns = {"status": status_badge}
+    formatters_columns = {"status": status_badge, "last_heartbeat_at": local_time}
     base_order = ("org_node_id", "asc")
 
 
@@ -221,6 +226,7 @@ class CameraEventView(DealerModelView):
     search_columns = ["seen_at", "text", "kind", "walk_in", "camera", "org_node"]
     base_order = ("id", "desc")
     formatters_columns = {
+        "seen_at": local_time,
         "kind": labelled(EVENT_KIND_LABELS),
         "colour": labelled(PLATE_COLOUR_LABELS),
     }
@@ -239,7 +245,7 @@ class WalkInLeadView(DealerModelView):
     show_columns = [*list_columns, "received_at", "event_id"]
     search_columns = ["seen_at", "text", "camera", "org_node"]
     base_order = ("id", "desc")
-    formatters_columns = {"colour": labelled(PLATE_COLOUR_LABELS)}
+    formatters_columns = {"seen_at": local_time, "colour": labelled(PLATE_COLOUR_LABELS)}
     page_size = 50
 
 

@@ -344,6 +344,13 @@ def test_arrivals_today_are_scoped_to_the_users_stores(client, world, other, gat
         assert plate not in html
 
 
+def test_the_poll_answers_401_once_the_session_is_gone(client, world):
+    client.get("/logout/")
+    assert client.get("/cameras/alerts/poll?after=0").status_code == 401
+    login_as(client, world.users["desk"])
+    assert client.get("/cameras/alerts/poll?after=0").status_code == 200
+
+
 def test_yesterdays_reads_are_not_arrivals_today(app, world):
     timezone = app.config["BABEL_DEFAULT_TIMEZONE"]
     today = services.local_today(timezone)
