@@ -124,6 +124,7 @@ def load_demo(session: Session, appbuilder, customers_per_store: int = 5) -> lis
     for store in [*stores, other_store]:
         _customers(session, store, rng, customers_per_store)
     session.flush()
+    _demo_camera(session, stores[0])
     return _users(appbuilder, hq, regions[0], stores[0], other_store)
 
 
@@ -238,6 +239,20 @@ def _customers(session: Session, store: OrgNode, rng: random.Random, count: int)
             ),
         )
         session.add_all([customer, vehicle])
+
+
+def _demo_camera(session: Session, store: OrgNode) -> None:
+    """A gate camera at the first demo store, so the camera agent can be pointed at the app. Its
+    token is printed once, when it is created (`flask cameras new-token KEY` issues another)."""
+    import click
+
+    from app.cameras.models import Camera
+    from app.cameras.services import register_camera
+
+    if session.scalar(select(Camera).where(Camera.org_node_id == store.id)) is not None:
+        return
+    camera, token = register_camera(session, store, "GATE-1", "大门摄像头")
+    click.echo(f"Demo camera GATE-1 at {store.name}: key_id {camera.key_id}  token {token}")
 
 
 def demo_password() -> str:
