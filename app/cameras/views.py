@@ -74,6 +74,10 @@ def local_time(value) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm:ss") if value else ""
 
 
+def blank_if_none(value) -> str:
+    return "" if value is None else str(value)
+
+
 def status_badge(status: CameraStatus) -> Markup:
     return Markup('<span class="label label-{} dc-camera-{}">{}</span>').format(
         STATUS_STYLE[status], status.value, str(CAMERA_STATUS_LABELS[status])
@@ -124,7 +128,12 @@ class CameraView(DealerModelView):
     edit_columns = ["name", "code", "heartbeat_seconds"]
     search_columns = ["name", "code", "org_node", "key_id", "active"]
     order_columns = ["name", "code", "last_heartbeat_at"]
-    formatters_columns = {"status": status_badge, "last_heartbeat_at": local_time}
+    formatters_columns = {
+        "status": status_badge,
+        "last_heartbeat_at": local_time,
+        "agent_version": blank_if_none,
+        "spool_depth": blank_if_none,
+    }
     add_form_query_rel_fields = {"org_node": [["kind", FilterEqual, NodeKind.STORE.value]]}
     description_columns = {
         "code": _l("The camera.code of the agent's config, e.g. GATE-1"),
@@ -195,10 +204,10 @@ class CameraMonitorView(DealerModelView):
     list_title = show_title = _l("Camera agents")
     label_columns = CAMERA_LABELS
     list_columns = [
-        "org_node",
+        "status",
         "name",
         "code",
-        "status",
+        "org_node",
         "last_heartbeat_at",
         "heartbeat_seconds",
         "agent_version",
@@ -206,7 +215,12 @@ class CameraMonitorView(DealerModelView):
     ]
     show_columns = list_columns
     search_columns = ["name", "code", "org_node", "active"]
-    formatters_columns = {"status": status_badge, "last_heartbeat_at": local_time}
+    formatters_columns = {
+        "status": status_badge,
+        "last_heartbeat_at": local_time,
+        "agent_version": blank_if_none,
+        "spool_depth": blank_if_none,
+    }
     base_order = ("org_node_id", "asc")
 
 
@@ -229,6 +243,9 @@ class CameraEventView(DealerModelView):
         "seen_at": local_time,
         "kind": labelled(EVENT_KIND_LABELS),
         "colour": labelled(PLATE_COLOUR_LABELS),
+        "customer": blank_if_none,
+        "vehicle": blank_if_none,
+        "walk_in": labelled({True: _l("Walk-in"), False: ""}),
     }
     page_size = 50
 
