@@ -383,6 +383,26 @@ def widen(corners: np.ndarray, fx: float, fy: float) -> np.ndarray:
     return np.array([tl - dx - dy, tr + dx - dy, br + dx + dy, bl - dx + dy], np.float32)
 
 
+PLATE_ASPECT = 440 / 140  # width / height of a single-row plate
+
+
+def to_plate_width(corners: np.ndarray, margin: float = 0.05) -> np.ndarray:
+    """The quadrilateral widened on both sides to at least a whole plate's width, plus `margin`
+    of its width on each side (and 5% less height, as the recogniser reads best).
+
+    A row fit that missed the characters at one end (a shadowed province character, a last
+    character fading into a green plate's gradient) gives a plate that is too narrow and
+    centred on the characters it saw; as it is not known which end is missing, both ends are
+    extended by the whole shortfall. The grammar-constrained decoder reads a plate out of the
+    extra background.
+    """
+    tl, tr, br, bl = corners
+    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    short = max(0.0, PLATE_ASPECT * height - width) / max(width, 1.0)
+    return widen(corners, margin + short, -0.05)
+
+
 def crop_plate(frame_bgr: np.ndarray, corners: np.ndarray, height: int = 96) -> np.ndarray:
     """Straighten the quadrilateral to a flat plate with a small margin around it.
 

@@ -29,6 +29,17 @@ PATTERNS: dict[str, list[str]] = {
     "green_large": [PROVINCES, LETTERS] + [DIGITS] * 5 + [ENERGY],
 }
 
+# The patterns as the decoder uses them, each with the plate colours it is printed on: the
+# suffix plates split by their colour (学/挂 yellow, 警 white, 港/澳/领 black).
+DECODE_PATTERNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
+    "ordinary": (PATTERNS["ordinary"], ("blue", "yellow")),
+    "student_trailer": (PATTERNS["ordinary"][:6] + ["学挂"], ("yellow",)),
+    "police": (PATTERNS["ordinary"][:6] + ["警"], ("white",)),
+    "hk_macau_consulate": (PATTERNS["ordinary"][:6] + ["港澳领"], ("black",)),
+    "green_small": (PATTERNS["green_small"], ("green",)),
+    "green_large": (PATTERNS["green_large"], ("green",)),
+}
+
 _PLATE_RE = re.compile(
     rf"^[{PROVINCES}][{LETTERS}]("
     rf"[{SERIAL}]{{5}}"
@@ -38,7 +49,7 @@ _PLATE_RE = re.compile(
 )
 
 # What a plate's separator dot and common OCR noise look like; they are dropped before checking.
-_NOISE = "·•・.。,，-_ :：'\"`"
+NOISE = "·•・.。,，-_ :：'\"`"
 
 # Look-alike characters the recogniser confuses; used only when the grammar forbids the first
 # reading at that position.
@@ -71,7 +82,7 @@ def normalise(text: str) -> str:
         code = ord(ch)
         if 0xFF01 <= code <= 0xFF5E:  # full-width ASCII block
             ch = chr(code - 0xFEE0)
-        if ch in _NOISE or ch.isspace():
+        if ch in NOISE or ch.isspace():
             continue
         out.append(ch.upper())
     return "".join(out)

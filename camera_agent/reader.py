@@ -80,15 +80,14 @@ class Reader:
                 continue
             if found and text_score < locate.STRONG_TEXT_SCORE:
                 continue  # a second plate in one frame must look very much like one
-            # the network reads crops cut close to the plate best
-            crop = locate.crop_plate(frame_bgr, locate.widen(corners, -0.02, -0.05))
+            # the whole plate's width, even where the row fit saw only part of its characters
+            crop = locate.crop_plate(frame_bgr, locate.to_plate_width(corners))
             reading, near = self.recogniser.read_plate_counted(crop)
             reads += 1
             weak = reading is None or reading.confidence < self.min_confidence
             if weak and near and reads < self.max_reads:
-                # nearly a plate: the row fit may be thrown by a border, a bolt or a dirty
-                # character, so look once more at a slightly wider cut
-                crop = locate.crop_plate(frame_bgr, locate.widen(corners, 0.02, 0.0))
+                # nearly a plate: look once more at a cut close to the fitted row
+                crop = locate.crop_plate(frame_bgr, locate.widen(corners, -0.02, -0.05))
                 reading = self.recogniser.read_plate(crop)
                 reads += 1
             if reading is None or reading.confidence < self.min_confidence:
