@@ -25,7 +25,7 @@ class AgentConfig:
     spool_max_events: int = 10000
     heartbeat_seconds: float = 30.0
     dedup_seconds: float = 60.0
-    min_confidence: float = 0.6
+    min_confidence: float = 0.5
     read_codes: bool = True
     motion_enabled: bool = True
     motion_threshold: float = 0.004
@@ -69,7 +69,7 @@ def load_config(path: Path) -> AgentConfig:
         spool_max_events=int(agent.get("spool_max_events", 10000)),
         heartbeat_seconds=float(agent.get("heartbeat_seconds", 30)),
         dedup_seconds=float(agent.get("dedup_seconds", 60)),
-        min_confidence=float(agent.get("min_confidence", 0.6)),
+        min_confidence=float(agent.get("min_confidence", 0.5)),
         read_codes=bool(agent.get("read_codes", True)),
         max_read_fps=float(agent.get("max_read_fps", 10)),
         motion_enabled=bool(motion.get("enabled", True)),

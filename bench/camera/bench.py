@@ -45,10 +45,12 @@ def bench_plates(reader: Reader, folder: Path, show_misses: int) -> None:
         plates, _codes = reader.read(image)
         times.append((time.perf_counter() - start) * 1000)
         texts = [p.text for p in plates]
-        for key in ("all", label["colour"], label["kind"]):
+        # colours and kinds share names (blue, yellow): count them under separate keys
+        keys = ("all", "colour " + label["colour"], "kind " + label["kind"])
+        for key in keys:
             total[key] += 1
         if texts == [label["text"]]:
-            for key in ("all", label["colour"], label["kind"]):
+            for key in keys:
                 right[key] += 1
             colour_right += plates[0].colour == label["colour"]
         else:
@@ -59,7 +61,7 @@ def bench_plates(reader: Reader, folder: Path, show_misses: int) -> None:
         f" ({right['all']}/{total['all']}); colour right on {colour_right} of them"
     )
     for key in sorted(k for k in total if k != "all"):
-        print(f"  {key:14s} {right[key] / total[key]:6.1%} ({right[key]}/{total[key]})")
+        print(f"  {key:20s} {right[key] / total[key]:6.1%} ({right[key]}/{total[key]})")
     print(
         f"  ms per frame (plates + codes): mean {statistics.mean(times):.1f}, "
         f"median {statistics.median(times):.1f}, p95 {_p95(times):.1f}"
