@@ -113,6 +113,12 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_config_lineage_tenant_id'), ['tenant_id'], unique=False)
 
     # ### end Alembic commands ###
+    # Documents and versions point at each other: PostgreSQL gets this foreign key once both
+    # tables exist (SQLite declared it inline with the table).
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_foreign_key(
+            None, "config_document", "config_document_version", ["current_version_id"], ["id"]
+        )
     # The one row every web process compares with the epoch its entity screens were built from.
     op.bulk_insert(sa.table("config_epoch", sa.column("id"), sa.column("epoch")), [{"id": 1, "epoch": 0}])
 
