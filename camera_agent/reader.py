@@ -41,6 +41,9 @@ class CodeRead:
         return {"text": self.text, "type": self.symbology, "box": list(self.box)}
 
 
+PLATE_COLOURS = ("blue", "yellow", "green", "yellowgreen")
+COLOUR_ONLY_SCORE = 1.1  # shape score of a colour candidate read without a character row
+
 CODE_TYPES = ("QRCODE", "CODE128", "CODE39", "EAN13")
 
 
@@ -50,7 +53,7 @@ class Reader:
     def __init__(
         self,
         recogniser: Recogniser | None = None,
-        min_confidence: float = 0.6,
+        min_confidence: float = 0.5,
         max_candidates: int = 14,
         read_codes: bool = True,
         max_reads: int = 4,
@@ -70,6 +73,10 @@ class Reader:
             fit = locate.fit_to_row(frame_bgr, cand.corners)
             if fit.score >= locate.MIN_TEXT_SCORE:
                 ranked.append((fit.score + 0.5 * cand.score, fit.score, cand, fit.corners))
+            elif cand.source in PLATE_COLOURS and cand.score >= COLOUR_ONLY_SCORE:
+                # a plate-coloured patch of a plate's shape whose characters are too small or
+                # blurred for the row fit: read last, as the colour mask cut it
+                ranked.append((0.0, 0.0, cand, cand.corners))
         ranked.sort(key=lambda r: -r[0])
         found: list[PlateRead] = []
         reads = 0

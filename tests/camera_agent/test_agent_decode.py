@@ -153,3 +153,17 @@ def test_plate_background(bgr, colour):
     crop[:] = bgr
     crop[30:70, 40:60] = (255 - np.array(bgr)).astype(np.uint8)  # a character
     assert plate_background(crop) == colour
+
+
+def test_crop_is_widened_to_a_whole_plate_on_both_sides():
+    from camera_agent import locate
+
+    # a row fit that saw only five of seven characters: 2.4 times as wide as high
+    narrow = np.array([[100, 50], [340, 50], [340, 150], [100, 150]], np.float32)
+    wide = locate.to_plate_width(narrow, margin=0.0)
+    width = wide[1, 0] - wide[0, 0]
+    assert wide[0, 0] < 100 and wide[1, 0] > 340  # both ends
+    assert width >= locate.PLATE_ASPECT * 100  # at least a plate's width
+    # a fit that is already a whole plate only gets the margin
+    whole = np.array([[0, 0], [330, 0], [330, 100], [0, 100]], np.float32)
+    assert locate.to_plate_width(whole, margin=0.05)[0, 0] == pytest.approx(-16.5)
