@@ -7,7 +7,11 @@ PORT ?= 8080
 
 .PHONY: install system translations run test lint format worker
 
-install: system $(VENV)/.installed translations
+install: system $(VENV)/.installed translations node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -d app/translations

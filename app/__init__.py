@@ -53,6 +53,9 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
             sync_roles(appbuilder)
     init_request_scope(app)
     init_security_headers(app)
+    from app.web.vendor import blueprint as vendor_assets
+
+    app.register_blueprint(vendor_assets)
     _register_commands(app)
     return app
 

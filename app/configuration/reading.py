@@ -271,3 +271,31 @@ def _duplicate_keys(pack: str, documents: list[SourceDocument]) -> list[Problem]
             )
         seen[identity] = document.file
     return problems
+
+
+def bundled_body_schema(kind: str) -> dict:
+    """The body schema of `kind` with every $ref inlined: one self-contained schema a browser
+    form can use without fetching anything."""
+    registry = schema_registry()
+    root = load_schema(kind)
+    resolver = registry.resolver(base_uri=root["$id"])
+    return _inline(root, resolver, depth=0)
+
+
+def _inline(node: Any, resolver, depth: int) -> Any:
+    if depth > 12:  # a recursive schema: stop unfolding and accept anything there
+        return {}
+    if isinstance(node, list):
+        return [_inline(item, resolver, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        resolved = resolver.lookup(node["$ref"])
+        target = _inline(resolved.contents, resolved.resolver, depth + 1)
+        rest = {k: _inline(v, resolver, depth) for k, v in node.items() if k != "$ref"}
+        return {**target, **rest} if isinstance(target, dict) else target
+    return {
+        key: _inline(value, resolver, depth)
+        for key, value in node.items()
+        if key not in ("$id", "$schema", "$defs", "definitions")
+    }

@@ -23,7 +23,13 @@ from app.configuration.api import document_problems
 from app.configuration.forms import record_form, submitted_values
 from app.configuration.install import publish_version, save_draft
 from app.configuration.models import Document, DocumentVersion, InstalledPack
-from app.configuration.reading import PackError, Problem, parse_yaml, read_pack
+from app.configuration.reading import (
+    PackError,
+    Problem,
+    bundled_body_schema,
+    parse_yaml,
+    read_pack,
+)
 from app.configuration.runtime import REGISTRY, EntityRuntime
 from app.extensions import db
 from app.tenancy.scope import ScopeViolation
@@ -326,7 +332,8 @@ class DocumentEditorView(BaseView):
             document=document,
             text=text,
             problems=problems,
-            schema_kind=document.kind,
+            data=base.data,
+            body_schema=bundled_body_schema(document.kind),
         )
 
 

@@ -35,21 +35,19 @@ def _core_installed(app):
         )
 
 
-def test_simulator_evaluates_explains_and_saves_a_case(app, live_server, browser):
-    document = _core_installed(app)
+def _platform_admin(app) -> str:
     admin = "sim.admin"
     with use_scope(system_scope()):
         sm = app.appbuilder.sm
         if sm.find_user(username=admin) is None:
-            sm.add_user(
-                admin,
-                "sim",
-                "admin",
-                "sim@test.local",
-                sm.find_role("platform_admin"),
-                "Sim-Pass-2026!",
-            )
-    page = browser_login(browser, live_server, admin, "Sim-Pass-2026!")
+            role = sm.find_role("platform_admin")
+            sm.add_user(admin, "sim", "admin", "sim@test.local", role, "Sim-Pass-2026!")
+    return admin
+
+
+def test_simulator_evaluates_explains_and_saves_a_case(app, live_server, browser):
+    document = _core_installed(app)
+    page = browser_login(browser, live_server, _platform_admin(app), "Sim-Pass-2026!")
     page.goto(f"{live_server}/rules/simulator/")
     page.select_option("#dc-document", str(document.id))
     page.wait_for_selector("#dc-simulate")
@@ -85,4 +83,21 @@ def test_a_bad_input_names_the_field(app, live_server, browser):
     error = page.wait_for_selector("#dc-error")
     assert error.inner_text().strip()
     assert page.locator(".form-group.has-error").count() >= 1
+    page.close()
+
+
+def test_document_editor_form_is_generated_from_the_schema_and_validated_live(
+    app, live_server, browser
+):
+    document = _core_installed(app)
+    page = browser_login(browser, live_server, _platform_admin(app), "Sim-Pass-2026!")
+    page.goto(f"{live_server}/documents/{document.id}/edit")
+    page.wait_for_selector("#dc-schema-form [data-schemapath]")  # the form is built
+    page.fill("#dc-version", "1.0.9")
+    page.dispatch_event("#dc-version", "input")
+    page.wait_for_function("document.getElementById('dc-text').value.includes('1.0.9')")
+    page.wait_for_selector("#dc-status.label-success")
+    page.fill("#dc-text", "kind: decision_table\nkey: jqx_floating_rate\nversion: 1\n")
+    page.wait_for_selector(".dc-problem")
+    assert "title" in page.locator("#dc-problems").inner_text()
     page.close()
