@@ -304,7 +304,7 @@ def _fit_in(frame_bgr: np.ndarray, region: np.ndarray, row_height: int) -> RowFi
             best = row
     if best is None:
         return RowFit(0.0, region)
-    score, (x0, x1, top, bottom, slope) = best
+    score, (x0, x1, top, bottom, slope, taper) = best
     # the plate around the row, in crop pixels, then back to the frame
     char_h = bottom - top
     plate_h = char_h / CHAR_HEIGHT_SHARE
@@ -312,15 +312,20 @@ def _fit_in(frame_bgr: np.ndarray, region: np.ndarray, row_height: int) -> RowFi
     cx, cy = (x0 + x1) / 2, (top + bottom) / 2
     u = np.array([1.0, slope]) / np.hypot(1.0, slope)
     n = np.array([-u[1], u[0]])
-    a, b = u * plate_w / 2, n * plate_h / 2
+    a = u * plate_w / 2
+    # perspective: the characters grow or shrink along the row (one end nearer the camera), so
+    # each end of the plate is as tall as the characters there say (`taper`: change of the
+    # character height per pixel along the row)
+    half = [max(0.3, 1.0 + side * taper * plate_w / 2 / char_h) for side in (-1.0, 1.0)]
+    bl_, br_ = n * plate_h / 2 * half[0], n * plate_h / 2 * half[1]
     centre = np.array([cx, cy])
-    inner = np.array([centre - a - b, centre + a - b, centre + a + b, centre - a + b])
+    inner = np.array([centre - a - bl_, centre + a - br_, centre + a + br_, centre - a + bl_])
     fitted = cv2.perspectiveTransform(inner.reshape(1, 4, 2).astype(np.float32), np.linalg.inv(m))
     return RowFit(score, fitted.reshape(4, 2))
 
 
 def _aligned_blobs(stats: np.ndarray, height: int, width: int):
-    """(score, (x0, x1, top, bottom, slope)) of the best row of character blobs, or None."""
+    """(score, (x0, x1, top, bottom, slope, taper)) of the best row of character blobs, or None."""
     x, y, bw, bh, area = stats.T
     keep = (
         (bh >= 0.25 * height)
@@ -345,6 +350,14 @@ def _aligned_blobs(stats: np.ndarray, height: int, width: int):
     centres = ax + aw / 2
     slope = float(np.polyfit(centres, ay + ah / 2, 1)[0]) if count >= 4 else 0.0
     slope = float(np.clip(slope, -0.3, 0.3))
+    taper = 0.0
+    if count >= 5:
+        # change of the character height along the row (perspective), limited to what a
+        # plate turned by some 30 degrees shows
+        taper = float(np.polyfit(centres, ah.astype(np.float64), 1)[0])
+        taper = float(
+            np.clip(taper, -0.3 * mid_h / max(x1 - x0, 1.0), 0.3 * mid_h / max(x1 - x0, 1.0))
+        )
     # pieces of a Chinese character next to the row (the province's strokes and dots) are
     # part of it; they are often too small to count as characters by themselves
     top, bottom = float(np.median(ay)), float(np.median(ay + ah))
@@ -359,7 +372,7 @@ def _aligned_blobs(stats: np.ndarray, height: int, width: int):
     if np.any(near):
         x0 = min(x0, float(x[near].min()))
         x1 = max(x1, float((x + bw)[near].max()))
-    return score, (x0, x1, top, bottom, slope)
+    return score, (x0, x1, top, bottom, slope, taper)
 
 
 def text_row_score(crop_bgr: np.ndarray) -> float:

@@ -166,3 +166,48 @@ def test_row_fit_recovers_the_whole_plate_from_a_part_of_it(reader):
     crop = locate.crop_plate(frame, locate.widen(fit.corners, -0.02, -0.05))
     reading = reader.recogniser.read_plate(crop)
     assert reading is not None and reading.text == plate.text
+
+
+@pytest.mark.parametrize("yaw_sign", [-1, 1])
+def test_row_fit_follows_the_perspective_of_a_turned_plate(yaw_sign):
+    from camera_agent import locate
+
+    rng = random.Random(8)
+    plate = render.random_plate(rng, "blue")
+    frame = render.random_background(rng)
+    face = render.render_plate(plate)
+    h, w = face.shape[:2]
+    # one end of the plate a quarter taller than the other, as a plate turned to the camera
+    cx, cy, pw = 640, 400, 260
+    ph = pw * h / w
+    grow = 1 + 0.12 * yaw_sign
+    shrink = 1 - 0.12 * yaw_sign
+    corners = np.array(
+        [
+            [cx - pw / 2, cy - ph / 2 * shrink],
+            [cx + pw / 2, cy - ph / 2 * grow],
+            [cx + pw / 2, cy + ph / 2 * grow],
+            [cx - pw / 2, cy + ph / 2 * shrink],
+        ],
+        np.float32,
+    )
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    m = cv2.getPerspectiveTransform(src, corners)
+    warped = cv2.warpPerspective(face, m, (1280, 720), flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, (1280, 720))
+    frame[mask > 127] = warped[mask > 127]
+    frame = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+    box = np.array(
+        [
+            [cx - pw / 2, cy - ph / 2],
+            [cx + pw / 2, cy - ph / 2],
+            [cx + pw / 2, cy + ph / 2],
+            [cx - pw / 2, cy + ph / 2],
+        ],
+        np.float32,
+    )
+    fit = locate.fit_to_row(frame, box)
+    left = np.linalg.norm(fit.corners[3] - fit.corners[0])
+    right = np.linalg.norm(fit.corners[2] - fit.corners[1])
+    # the fitted plate is taller at the same end as the true one, by about as much
+    assert (right / left - 1) * yaw_sign > 0.1
