@@ -211,3 +211,16 @@ def test_row_fit_follows_the_perspective_of_a_turned_plate(yaw_sign):
     right = np.linalg.norm(fit.corners[2] - fit.corners[1])
     # the fitted plate is taller at the same end as the true one, by about as much
     assert (right / left - 1) * yaw_sign > 0.1
+
+
+def test_blurred_plate_has_more_strokes_than_a_plain_board():
+    from camera_agent.reader import stroke_energy
+
+    rng = random.Random(4)
+    face = cv2.cvtColor(
+        render.render_plate(render.random_plate(rng, "green_large")), cv2.COLOR_RGB2BGR
+    )
+    face = cv2.GaussianBlur(cv2.resize(face, (180, 60)), (7, 7), 0)
+    board = np.full_like(face, face[2, 2])
+    corners = np.array([[0, 0], [180, 0], [180, 60], [0, 60]], np.float32)
+    assert stroke_energy(face, corners) > 2 * stroke_energy(board, corners)
