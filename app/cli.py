@@ -48,8 +48,7 @@ def install_demo_packs() -> list[str]:
 
     from sqlalchemy import select
 
-    from app.configuration.install import install_pack
-    from app.configuration.models import InstalledPack
+    from app.configuration.install import find_installed_pack, install_pack
     from app.configuration.reading import read_pack
     from app.demo.loader import DEMO_TENANT
     from app.organisation.models import Tenant
@@ -58,15 +57,7 @@ def install_demo_packs() -> list[str]:
     demo = db.session.scalar(select(Tenant).where(Tenant.code == DEMO_TENANT[0]))
     done = []
     for name, tenant_id in (("core", None), ("demo", demo.id)):
-        installed = db.session.scalar(
-            select(InstalledPack).where(
-                InstalledPack.name == name,
-                InstalledPack.tenant_id.is_(None)
-                if tenant_id is None
-                else InstalledPack.tenant_id == tenant_id,
-            )
-        )
-        if installed is None:
+        if find_installed_pack(db.session, name, tenant_id) is None:
             plan = install_pack(db.session, read_pack(packs / name), tenant_id, "cli:demo")
             done.append(f"installed pack {name} {plan.version} ({len(plan.documents)} documents)")
     return done

@@ -73,15 +73,24 @@ def create_record(name: str):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _error(400, "send a JSON object")
+    record, refusal = _saved(
+        lambda: records.create_record(db.session, runtime, data, _user().username)
+    )
+    if refusal:
+        return refusal
+    return jsonify({"id": record.id, "result": records.record_to_dict(runtime, record)}), 201
+
+
+def _saved(save):
+    """Run a save; a refusal (bad fields, a store outside the scope) answers 422, naming them."""
     try:
-        record = records.create_record(db.session, runtime, data, _user().username)
+        return save(), None
     except records.RecordErrors as exc:
         db.session.rollback()
-        return _error(422, exc.errors)
+        return None, _error(422, exc.errors)
     except PermissionError as exc:
         db.session.rollback()
-        return _error(422, {"org_node_id": [str(exc)]})
-    return jsonify({"id": record.id, "result": records.record_to_dict(runtime, record)}), 201
+        return None, _error(422, {"org_node_id": [str(exc)]})
 
 
 @blueprint.get("/<name>/<int:record_id>")
@@ -106,14 +115,9 @@ def update_record(name: str, record_id: int):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _error(400, "send a JSON object")
-    try:
-        records.update_record(db.session, runtime, record, data)
-    except records.RecordErrors as exc:
-        db.session.rollback()
-        return _error(422, exc.errors)
-    except PermissionError as exc:
-        db.session.rollback()
-        return _error(422, {"org_node_id": [str(exc)]})
+    record, refusal = _saved(lambda: records.update_record(db.session, runtime, record, data))
+    if refusal:
+        return refusal
     return jsonify({"id": record.id, "result": records.record_to_dict(runtime, record)})
 
 

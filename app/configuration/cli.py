@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.configuration.cases import run_cases
-from app.configuration.install import install_pack, plan_install
+from app.configuration.install import find_installed_pack, install_pack, plan_install
 from app.configuration.models import Document, InstalledPack
 from app.configuration.reading import KIND_FOLDERS, PackError, read_pack
 from app.extensions import db
@@ -119,14 +119,7 @@ def export(name: str, out: str, tenant_code: str | None) -> None:
     """Write an installed pack (its current document versions) to a folder."""
     with use_scope(system_scope("cli:pack")):
         tenant_id = _tenant_id(tenant_code)
-        pack = db.session.scalar(
-            select(InstalledPack).where(
-                InstalledPack.name == name,
-                InstalledPack.tenant_id.is_(None)
-                if tenant_id is None
-                else InstalledPack.tenant_id == tenant_id,
-            )
-        )
+        pack = find_installed_pack(db.session, name, tenant_id)
         if pack is None:
             raise click.ClickException(f"pack {name!r} is not installed")
         folder = Path(out)

@@ -202,15 +202,18 @@ def bump_epoch(session: Session) -> None:
     )
 
 
-def _pack_row(session, source: PackSource, tenant_id, actor) -> InstalledPack:
-    pack = session.scalar(
-        select(InstalledPack).where(
-            InstalledPack.name == source.name,
-            InstalledPack.tenant_id.is_(None)
-            if tenant_id is None
-            else InstalledPack.tenant_id == tenant_id,
-        )
+def find_installed_pack(session: Session, name: str, tenant_id: int | None) -> InstalledPack | None:
+    """The pack `name` installed for exactly this owner (the platform when tenant_id is None)."""
+    owner = (
+        InstalledPack.tenant_id.is_(None)
+        if tenant_id is None
+        else InstalledPack.tenant_id == tenant_id
     )
+    return session.scalar(select(InstalledPack).where(InstalledPack.name == name, owner))
+
+
+def _pack_row(session, source: PackSource, tenant_id, actor) -> InstalledPack:
+    pack = find_installed_pack(session, source.name, tenant_id)
     if pack is None:
         pack = InstalledPack(
             name=source.name, tenant_id=tenant_id, org_node_id=_root(session, tenant_id)

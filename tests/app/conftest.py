@@ -328,6 +328,8 @@ CHROMIUM_ARGS = [
 def browser():
     """Headless Debian Chromium driven by Playwright (no browser download)."""
     sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("no Chromium at /usr/bin/chromium (make install installs it)")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.cameras.models import Camera, CameraEvent
 from app.extensions import db
@@ -22,40 +19,15 @@ from app.tenancy.scope import system_scope, use_scope
 from tests.app.conftest import PASSWORD, build_world
 from tests.app.test_cameras import add_camera, event, plate_in, signed_headers
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture(scope="module")
-def live_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+def live_url(live_server):
+    return live_server
 
 
 @pytest.fixture(scope="module")
 def world(app):
     return build_world(app, {"desk": ("insurance_desk", "store_a")})
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("no Chromium at /usr/bin/chromium (make run installs it)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def post_to(url: str, key_id: str, token: str, payload: dict) -> int:

@@ -17,25 +17,12 @@ import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from app.configuration.reading import KIND_FOLDERS
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "metadata" / "schemas"
 PACKS = ROOT / "metadata" / "packs"
 
-KIND_FOLDERS = {
-    "entity": "entities",
-    "product": "products",
-    "fee_agreement": "fee_agreements",
-    "service_catalog": "service_catalogs",
-    "service_package": "service_packages",
-    "list_view": "list_views",
-    "report": "reports",
-    "rule_set": "rule_sets",
-    "decision_table": "decision_tables",
-    "renewal_policy": "renewal_policies",
-    "message_template": "message_templates",
-    "carrier": "carriers",
-    "statement_mapping": "statement_mappings",
-}
 KINDS = tuple(KIND_FOLDERS)
 NOT_DOCUMENTS = {"reference"}  # folders of a pack holding data files, not documents
 
