@@ -12,7 +12,14 @@ import re
 
 
 class InvalidIdentifier(ValueError):
-    """The identifier is malformed; the message says how."""
+    """The identifier is malformed; the message says how, in English (str) and in Chinese."""
+
+    def __init__(self, english: str, chinese: str = ""):
+        super().__init__(english)
+        self.chinese = chinese or english
+
+    def message(self, lang: str = "zh") -> str:
+        return self.chinese if lang == "zh" else str(self)
 
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -26,16 +33,26 @@ def resident_id_check_char(first17: str) -> str:
 def check_resident_id(value: str, today: datetime.date | None = None) -> str:
     text = (value or "").strip().upper()
     if not re.fullmatch(r"\d{17}[\dX]", text):
-        raise InvalidIdentifier("resident ID must be 17 digits and a digit or X")
+        raise InvalidIdentifier(
+            "resident ID must be 17 digits and a digit or X",
+            "身份证号应为 17 位数字加 1 位数字或 X",
+        )
     try:
         birth = datetime.datetime.strptime(text[6:14], "%Y%m%d").date()
     except ValueError as exc:
-        raise InvalidIdentifier(f"resident ID birth date {text[6:14]} is not a date") from exc
+        raise InvalidIdentifier(
+            f"resident ID birth date {text[6:14]} is not a date",
+            f"身份证号中的出生日期 {text[6:14]} 不是有效日期",
+        ) from exc
     if birth > (today or datetime.date.today()) or birth.year < 1900:
-        raise InvalidIdentifier(f"resident ID birth date {birth} is impossible")
+        raise InvalidIdentifier(
+            f"resident ID birth date {birth} is impossible", f"身份证号中的出生日期 {birth} 不可能"
+        )
     expected = resident_id_check_char(text[:17])
     if text[17] != expected:
-        raise InvalidIdentifier(f"resident ID check character should be {expected}")
+        raise InvalidIdentifier(
+            f"resident ID check character should be {expected}", f"身份证号校验位应为 {expected}"
+        )
     return text
 
 
@@ -59,13 +76,21 @@ def uscc_check_char(first17: str) -> str:
 def check_uscc(value: str) -> str:
     text = (value or "").strip().upper()
     if len(text) != 18:
-        raise InvalidIdentifier("social credit code must be 18 characters")
+        raise InvalidIdentifier(
+            "social credit code must be 18 characters", "统一社会信用代码应为 18 位"
+        )
     bad = [c for c in text if c not in USCC_ALPHABET]
     if bad:
-        raise InvalidIdentifier(f"social credit code cannot contain {bad[0]!r}")
+        raise InvalidIdentifier(
+            f"social credit code cannot contain {bad[0]!r}",
+            f"统一社会信用代码不能包含 {bad[0]!r}",
+        )
     expected = uscc_check_char(text[:17])
     if text[17] != expected:
-        raise InvalidIdentifier(f"social credit code check character should be {expected}")
+        raise InvalidIdentifier(
+            f"social credit code check character should be {expected}",
+            f"统一社会信用代码校验位应为 {expected}",
+        )
     return text
 
 
@@ -89,13 +114,19 @@ def vin_check_char(vin: str) -> str:
 def check_vin(value: str) -> str:
     text = (value or "").strip().upper()
     if len(text) != 17:
-        raise InvalidIdentifier("VIN must be 17 characters")
+        raise InvalidIdentifier("VIN must be 17 characters", "车架号（VIN）应为 17 位")
     bad = [c for c in text if c not in VIN_VALUES]
     if bad:
-        raise InvalidIdentifier(f"VIN cannot contain {bad[0]!r} (I, O and Q are never used)")
+        raise InvalidIdentifier(
+            f"VIN cannot contain {bad[0]!r} (I, O and Q are never used)",
+            f"车架号不能包含 {bad[0]!r}（不使用 I、O、Q）",
+        )
     expected = vin_check_char(text)
     if text[8] != expected:
-        raise InvalidIdentifier(f"VIN check digit (position 9) should be {expected}")
+        raise InvalidIdentifier(
+            f"VIN check digit (position 9) should be {expected}",
+            f"车架号第 9 位校验位应为 {expected}",
+        )
     return text
 
 
@@ -118,7 +149,8 @@ def plate_kind(value: str) -> str:
             return kind
     raise InvalidIdentifier(
         "plate must be a province character, an authority letter (not I or O) and 5 letters or "
-        "digits, or 6 for a new-energy plate"
+        "digits, or 6 for a new-energy plate",
+        "车牌号应为省份简称 + 发牌机关字母（不含 I、O）+ 5 位字母或数字（新能源为 6 位）",
     )
 
 
@@ -136,7 +168,9 @@ def check_mobile(value: str) -> str:
     if text.startswith("+86"):
         text = text[3:]
     if not re.fullmatch(r"1[3-9]\d{9}", text):
-        raise InvalidIdentifier("mobile number must be 11 digits starting 13–19")
+        raise InvalidIdentifier(
+            "mobile number must be 11 digits starting 13–19", "手机号应为 13–19 开头的 11 位数字"
+        )
     return text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from wtforms.validators import ValidationError
 
 from app.identifiers import CHECKS, InvalidIdentifier
@@ -17,4 +18,9 @@ class ValidIdentifier:
         try:
             field.data = self.check(field.data)
         except InvalidIdentifier as exc:
-            raise ValidationError(str(exc)) from exc
+            raise ValidationError(exc.message(_language())) from exc
+
+
+def _language() -> str:
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh"

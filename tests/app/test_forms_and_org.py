@@ -35,8 +35,8 @@ def test_invalid_identifier_names_the_field_and_saves_nothing(app, client):
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "check character should be X" in html
-    assert "mobile number must be 11 digits" in html
+    assert "身份证号校验位应为 X" in html  # the console speaks Chinese
+    assert "手机号应为 13–19 开头的 11 位数字" in html
     assert _count_customers(world) == before
 
 

@@ -107,3 +107,14 @@ def test_mobile():
     assert check_mobile("+86 139-1234-5678") == "13912345678"
     with pytest.raises(InvalidIdentifier):
         check_mobile("12912345678")
+
+
+def test_messages_come_in_chinese_and_english():
+    with pytest.raises(InvalidIdentifier) as refused:
+        check_vin("1M8GDM9A1KP042788")
+    assert refused.value.message("zh") == "车架号第 9 位校验位应为 X"
+    assert (
+        refused.value.message("en")
+        == str(refused.value)
+        == "VIN check digit (position 9) should be X"
+    )
