@@ -223,20 +223,35 @@ def _attach_errors(form, errors: dict[str, str]) -> None:
             flash(f"{name}: {message}", "danger")
 
 
+LABELS = {
+    "name": _l("Name"),
+    "version": _l("Version"),
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "installed_at": _l("Installed (UTC)"),
+    "installed_by": _l("Installed by"),
+    "tenant": _l("Tenant"),
+    "tenant_id": _l("Tenant"),
+    "manifest": _l("Manifest"),
+    "document": _l("Document"),
+    "status": _l("Status"),
+    "effective_from": _l("Effective from"),
+    "published_at": _l("Published (UTC)"),
+    "published_by": _l("Published by"),
+    "content": _l("Content"),
+    "source_file": _l("Source file"),
+    "kind": _l("Kind"),
+    "key": _l("Key"),
+    "pack": _l("Pack"),
+    "current_version": _l("Current version"),
+}
+
+
 class InstalledPackView(DealerModelView):
     datamodel = SQLAInterface(InstalledPack)
     base_permissions = ["can_list", "can_show", "can_export"]
     list_title = show_title = _l("Installed packs")
-    label_columns = {
-        "name": _l("Name"),
-        "version": _l("Version"),
-        "title": _l("Title"),
-        "description": _l("Description"),
-        "installed_at": _l("Installed (UTC)"),
-        "installed_by": _l("Installed by"),
-        "tenant": _l("Tenant"),
-        "manifest": _l("Manifest"),
-    }
+    label_columns = LABELS
     list_columns = ["name", "version", "title", "tenant_id", "installed_at", "installed_by"]
     show_columns = [*list_columns, "description", "manifest"]
     search_columns = ["name", "version"]
@@ -249,17 +264,7 @@ class DocumentVersionView(DealerModelView):
     datamodel = SQLAInterface(DocumentVersion)
     base_permissions = ["can_list", "can_show", "can_export", "publish"]
     list_title = show_title = _l("Document versions")
-    label_columns = {
-        "document": _l("Document"),
-        "version": _l("Version"),
-        "status": _l("Status"),
-        "title": _l("Title"),
-        "effective_from": _l("Effective from"),
-        "published_at": _l("Published (UTC)"),
-        "published_by": _l("Published by"),
-        "content": _l("Content"),
-        "source_file": _l("Source file"),
-    }
+    label_columns = LABELS
     list_columns = ["document", "version", "status", "title", "effective_from", "published_at"]
     show_columns = [*list_columns, "published_by", "source_file", "content"]
     search_columns = ["version", "status", "title"]
@@ -284,13 +289,7 @@ class DocumentView(DealerModelView):
     datamodel = SQLAInterface(Document)
     base_permissions = ["can_list", "can_show", "can_export"]
     list_title = show_title = _l("Documents")
-    label_columns = {
-        "kind": _l("Kind"),
-        "key": _l("Key"),
-        "pack": _l("Pack"),
-        "current_version": _l("Current version"),
-        "tenant_id": _l("Tenant"),
-    }
+    label_columns = LABELS
     list_columns = ["kind", "key", "current_version", "pack", "tenant_id"]
     show_columns = list_columns
     search_columns = ["kind", "key", "pack"]
