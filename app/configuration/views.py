@@ -27,6 +27,7 @@ from app.configuration.reading import (
     PackError,
     Problem,
     bundled_body_schema,
+    load_schema,
     parse_yaml,
     read_pack,
 )
@@ -223,6 +224,18 @@ def _attach_errors(form, errors: dict[str, str]) -> None:
             flash(f"{name}: {message}", "danger")
 
 
+KIND_LABELS = load_schema("document")["properties"]["kind"]["x-labels"]
+
+
+def kind_label(kind: str) -> str:
+    labels = KIND_LABELS.get(kind, {})
+    return labels.get(_lang()) or kind
+
+
+def owner_label(tenant_id) -> str:
+    return str(tenant_id) if tenant_id is not None else _("Platform")
+
+
 LABELS = {
     "name": _l("Name"),
     "version": _l("Version"),
@@ -253,11 +266,24 @@ class InstalledPackView(DealerModelView):
     list_title = show_title = _l("Installed packs")
     label_columns = LABELS
     list_columns = ["name", "version", "title", "tenant_id", "installed_at", "installed_by"]
+    formatters_columns = {"tenant_id": owner_label}
     show_columns = [*list_columns, "description", "manifest"]
     search_columns = ["name", "version"]
 
 
-STATUS_LABELS = {"draft": _l("Draft"), "published": _l("Published")}
+STATUS_KIND_LABELS = load_schema("document")["properties"]["kind"]["x-labels"]
+
+
+def kind_label(kind: str) -> str:
+    labels = KIND_LABELS.get(kind, {})
+    return labels.get(_lang()) or kind
+
+
+def owner_label(tenant_id) -> str:
+    return str(tenant_id) if tenant_id is not None else _("Platform")
+
+
+LABELS = {"draft": _l("Draft"), "published": _l("Published")}
 
 
 class DocumentVersionView(DealerModelView):
@@ -291,6 +317,7 @@ class DocumentView(DealerModelView):
     list_title = show_title = _l("Documents")
     label_columns = LABELS
     list_columns = ["kind", "key", "current_version", "pack", "tenant_id"]
+    formatters_columns = {"tenant_id": owner_label, "kind": kind_label}
     show_columns = list_columns
     search_columns = ["kind", "key", "pack"]
     related_views = [DocumentVersionView]
