@@ -271,19 +271,7 @@ class InstalledPackView(DealerModelView):
     search_columns = ["name", "version"]
 
 
-STATUS_KIND_LABELS = load_schema("document")["properties"]["kind"]["x-labels"]
-
-
-def kind_label(kind: str) -> str:
-    labels = KIND_LABELS.get(kind, {})
-    return labels.get(_lang()) or kind
-
-
-def owner_label(tenant_id) -> str:
-    return str(tenant_id) if tenant_id is not None else _("Platform")
-
-
-LABELS = {"draft": _l("Draft"), "published": _l("Published")}
+STATUS_LABELS = {"draft": _l("Draft"), "published": _l("Published")}
 
 
 class DocumentVersionView(DealerModelView):
