@@ -47,6 +47,13 @@ IDENTIFIER_CHECKS = {
     "plate": "plate",
     "social_credit_code": "uscc",
 }
+ZH_TYPES = {
+    "integer": "整数",
+    "decimal": "数字",
+    "money": "金额",
+    "date": "日期",
+    "datetime": "时间",
+}
 SYSTEM_COLUMNS = ("id", "tenant_id", "org_node_id", "created_at", "created_by", "changed_at")
 
 
@@ -253,8 +260,12 @@ def table_exists(connection: Connection, name: str) -> bool:
 
 
 class FieldError(ValueError):
-    def __init__(self, field_name: str, message: str):
+    """A field's value is wrong: `message` in English (the API), `chinese` for the console."""
+
+    def __init__(self, field_name: str, message: str, chinese: str = ""):
         self.field = field_name
+        self.message = message
+        self.chinese = chinese or message
         super().__init__(f"{field_name}: {message}")
 
 
@@ -263,7 +274,7 @@ def coerce_value(spec: dict, raw: Any) -> Any:
     name, kind = spec["name"], spec["type"]
     if raw is None or raw == "":
         if spec.get("required"):
-            raise FieldError(name, "is required")
+            raise FieldError(name, "is required", "必填")
         return None
     try:
         if kind in IDENTIFIER_CHECKS:
@@ -273,7 +284,7 @@ def coerce_value(spec: dict, raw: Any) -> Any:
         if kind in ("decimal", "money"):
             value = decimal.Decimal(str(raw))
             if not value.is_finite():
-                raise FieldError(name, "must be a number")
+                raise FieldError(name, "must be a number", "必须是数字")
             return (
                 value.quantize(decimal.Decimal("0.01"), decimal.ROUND_HALF_UP)
                 if kind == "money"
@@ -296,18 +307,25 @@ def coerce_value(spec: dict, raw: Any) -> Any:
         if kind == "enum":
             allowed = [c["value"] for c in spec["choices"]]
             if str(raw) not in allowed:
-                raise FieldError(name, f"must be one of {', '.join(allowed)}")
+                raise FieldError(
+                    name,
+                    f"must be one of {', '.join(allowed)}",
+                    f"只能是 {'、'.join(allowed)} 之一",
+                )
             return str(raw)
         text = str(raw)
         if kind == "string" and len(text) > spec.get("max_length", 255):
-            raise FieldError(name, f"at most {spec.get('max_length', 255)} characters")
+            limit = spec.get("max_length", 255)
+            raise FieldError(name, f"at most {limit} characters", f"最多 {limit} 个字符")
         return text
     except InvalidIdentifier as exc:
-        raise FieldError(name, str(exc)) from exc
+        raise FieldError(name, str(exc), exc.message("zh")) from exc
     except (ValueError, decimal.InvalidOperation) as exc:
         if isinstance(exc, FieldError):
             raise
-        raise FieldError(name, f"not a valid {kind}: {raw!r}") from exc
+        raise FieldError(
+            name, f"not a valid {kind}: {raw!r}", f"不是有效的{ZH_TYPES.get(kind, kind)}：{raw!r}"
+        ) from exc
 
 
 def default_value(spec: dict) -> Any:

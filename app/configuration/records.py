@@ -17,11 +17,16 @@ SYSTEM_FIELDS = ("id", "org_node_id", "created_at", "created_by", "changed_at")
 
 
 class RecordErrors(ValueError):
-    """Field → message for every field that is wrong; nothing was saved."""
+    """Field → message for every field that is wrong (English in `errors` for the API, Chinese
+    in `chinese` for the console); nothing was saved."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, str], chinese: dict[str, str] | None = None):
         self.errors = errors
+        self.chinese = chinese or errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+    def messages(self, lang: str) -> dict[str, str]:
+        return self.chinese if lang == "zh" else self.errors
 
 
 def permission(runtime: EntityRuntime, user) -> str | None:
@@ -76,7 +81,7 @@ def clean_values(
     runtime: EntityRuntime, data: dict[str, Any], partial: bool = False
 ) -> dict[str, Any]:
     """Submitted values as typed values; RecordErrors names every bad field."""
-    values, errors = {}, {}
+    values, errors, chinese = {}, {}, {}
     for spec in runtime.definition.fields:
         name = spec["name"]
         if partial and name not in data:
@@ -89,12 +94,12 @@ def clean_values(
                 else coerce_value(spec, raw)
             )
         except FieldError as exc:
-            errors[name] = str(exc).split(": ", 1)[1]
+            errors[name], chinese[name] = exc.message, exc.chinese
     unknown = set(data) - {f["name"] for f in runtime.definition.fields} - {"org_node_id", "id"}
     for name in sorted(unknown):
-        errors[name] = "is not a field of this entity"
+        errors[name], chinese[name] = "is not a field of this entity", "不是此数据类型的字段"
     if errors:
-        raise RecordErrors(errors)
+        raise RecordErrors(errors, chinese)
     return values
 
 

@@ -150,7 +150,7 @@ class EntityRecordsView(BaseView):
                 )
             except records.RecordErrors as exc:
                 db.session.rollback()
-                _attach_errors(form, exc.errors)
+                _attach_errors(form, exc.messages(_lang()))
             else:
                 flash(_("Saved"), "success")
                 return redirect(url_for(".show", name=name, record_id=record.id))
@@ -170,7 +170,7 @@ class EntityRecordsView(BaseView):
                 records.update_record(db.session, runtime, record, submitted_values(form, runtime))
             except records.RecordErrors as exc:
                 db.session.rollback()
-                _attach_errors(form, exc.errors)
+                _attach_errors(form, exc.messages(_lang()))
             else:
                 flash(_("Saved"), "success")
                 return redirect(url_for(".show", name=name, record_id=record.id))

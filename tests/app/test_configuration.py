@@ -495,3 +495,23 @@ def test_document_editor_saves_a_draft_and_publishing_it_makes_it_current(
     with use_scope(system_scope()):
         db.session.expire_all()
         assert db.session.get(Document, document.id).current_version.title == "年审提醒（新）"
+
+
+def test_the_entity_form_names_bad_fields_in_chinese_and_saves_nothing(app, client, core, tmp_path):
+    world = build_world(app, {"desk": ("insurance_desk", "store_a")})
+    install_for(app, world, write_pack(tmp_path, "reminders", documents=[reminder_entity()]))
+    login(client, world.users["desk"])
+    page = client.post(
+        "/entities/inspection_reminder/add",
+        data={
+            "org_node_id": str(world.store_a),
+            "plate": "沪I12345",
+            "due_date": "",
+            "status": "pending",
+        },
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "车牌号应为省份简称" in html and 'data-field="due_date">必填' in html
+    headers = _headers(client, world.users["desk"])
+    assert client.get("/api/v1/inspection_reminder/", headers=headers).get_json()["count"] == 0
