@@ -44,6 +44,10 @@ class CodeRead:
 PLATE_COLOURS = ("blue", "yellow", "green", "yellowgreen")
 COLOUR_ONLY_SCORE = 1.1  # shape score of a colour candidate read without a character row
 
+# a reading less confident than this is checked through other cuts of the plate
+VIEWS_BELOW = 0.8
+VIEWS_ABOVE = 0.3
+
 CODE_TYPES = ("QRCODE", "CODE128", "CODE39", "EAN13")
 
 
@@ -57,7 +61,9 @@ class Reader:
         max_candidates: int = 14,
         read_codes: bool = True,
         max_reads: int = 4,
+        views_below: float = VIEWS_BELOW,
     ) -> None:
+        self.views_below = views_below
         self.recogniser = recogniser or Recogniser()
         self.min_confidence = min_confidence
         self.max_candidates = max_candidates
@@ -94,11 +100,17 @@ class Reader:
             crop = locate.crop_plate(frame_bgr, locate.to_plate_width(corners))
             reading, near = self.recogniser.read_plate_counted(crop)
             reads += 1
-            weak = reading is None or reading.confidence < self.min_confidence
-            if weak and near and reads < self.max_reads:
-                # nearly a plate: look once more at a cut close to the fitted row
-                crop = locate.crop_plate(frame_bgr, locate.widen(corners, -0.02, -0.05))
-                reading = self.recogniser.read_plate(crop)
+            confidence = reading.confidence if reading else 0.0
+            # doubtful, but something like a plate (a sign's or a bumper's reading scores
+            # lower, and a second look at it would use up the reads a plate needs)
+            doubtful = confidence < self.views_below and (near or confidence >= VIEWS_ABOVE)
+            if doubtful and reads < self.max_reads:
+                # look again at the plate through other cuts, and let all views vote
+                views = [crop] + [
+                    locate.crop_plate(frame_bgr, c) for c in view_corners(corners, crop)
+                ]
+                first = self.recogniser.last_probs[0]
+                reading, near = self.recogniser.read_plate_views(views, first)
                 reads += 1
             if reading is None or reading.confidence < self.min_confidence:
                 continue
@@ -136,6 +148,16 @@ class Reader:
         # full-size scan is for a QR code or a VIN label held up to the camera
         codes = self.read_codes_in(frame_bgr, full_size=not plates) if self.read_codes else []
         return plates, codes
+
+
+def view_corners(corners: np.ndarray, first: np.ndarray) -> list[np.ndarray]:
+    """Other cuts of a plate for a second look: close to the fitted row (a cut at the whole
+    plate's width may hold a neighbouring sign's strokes), and the whole width with more
+    height (a tight row fit may clip the characters' tops or bottoms)."""
+    return [
+        locate.widen(corners, -0.02, -0.05),
+        locate.widen(locate.to_plate_width(corners), 0, 0.12),
+    ]
 
 
 def stroke_energy(frame_bgr: np.ndarray, corners: np.ndarray) -> float:

@@ -73,6 +73,7 @@ class Recogniser:
         )
         self.input_name = self.session.get_inputs()[0].name
         self.charset = self._load_charset(dict_path)
+        self.last_probs: list[np.ndarray] = []
 
     def _load_charset(self, dict_path: Path | None) -> list[str]:
         if dict_path is not None and dict_path.exists():
@@ -129,7 +130,9 @@ class Recogniser:
         """`read_plate_counted` of several crops in one network run."""
         padded = [pad_sides(c) for c in crops_bgr]
         out = []
-        for crop, probs in zip(padded, self.probabilities(padded), strict=True):
+        # kept for a second look at the same crops (`read_plate_views`)
+        self.last_probs = self.probabilities(padded)
+        for crop, probs in zip(padded, self.last_probs, strict=True):
             greedy = [c for c in greedy_choices(probs, self.charset) if plates.normalise(c.char)]
             near = 5 <= len(greedy) <= 10 and any(not c.char.isascii() for c in greedy)
             if len(greedy) < MIN_SEEN_CHARS:
@@ -138,6 +141,75 @@ class Recogniser:
                 continue
             out.append((self.decode_plate(probs, plate_background(crop)), near))
         return out
+
+    def read_plate_views(
+        self, crops_bgr: list[np.ndarray], first_probs: np.ndarray | None = None
+    ) -> tuple[Reading | None, bool]:
+        """One reading from several views of one plate (cut with different margins, so their
+        time steps do not line up), all run through the network in one batch.
+
+        Each view proposes its best texts (the best path of each pattern, the best two kept);
+        every proposal is then scored on every view by forced alignment (the best CTC path
+        spelling exactly that text), and the proposal with the highest sum of path
+        log-probabilities (colour priors included) wins: a product of the views' opinions, so a
+        character one view misreads by chance is outvoted. Its confidence is the highest of the
+        views' confidences in it (the clearest view's). Returns (reading, near) as
+        `read_plate_counted` does. `first_probs`: the network's output for the first crop when
+        it was already read (`last_probs`); only the other crops are run then."""
+        padded = [pad_sides(c) for c in crops_bgr]
+        if first_probs is None:
+            matrices = self.probabilities(padded)
+        else:
+            matrices = [first_probs] + self.probabilities(padded[1:])
+        views = []
+        near_any = False
+        for crop, probs in zip(padded, matrices, strict=True):
+            greedy = [c for c in greedy_choices(probs, self.charset) if plates.normalise(c.char)]
+            near_any |= 5 <= len(greedy) <= 10 and any(not c.char.isascii() for c in greedy)
+            if len(greedy) >= MIN_SEEN_CHARS:
+                views.append(self._log_matrices(probs) + (plate_background(crop),))
+        if not views:
+            return None, near_any
+        proposals: dict[str, tuple[str, ...]] = {}
+        for logp, blank, _probs, colour in views:
+            paths = []
+            for pattern, colours in self._patterns:
+                path = decode.constrained_path(logp, blank, pattern)
+                if path is not None:
+                    penalty = COLOUR_PENALTY if colour not in colours else 0.0
+                    paths.append((path.score - penalty, path.classes, colours))
+            for _, classes, colours in sorted(paths, key=lambda p: -p[0])[:2]:
+                proposals["".join(self.charset[c] for c in classes)] = colours
+        best: tuple[float, Reading] | None = None
+        for text, colours in proposals.items():
+            fixed = decode.Pattern(text, [np.array([i]) for i in self.index_of(text)])
+            total, confidences = 0.0, []
+            for logp, blank, probs, colour in views:
+                path = decode.constrained_path(logp, blank, fixed)
+                if path is None:
+                    total = -math.inf
+                    break
+                total += path.score - (COLOUR_PENALTY if colour not in colours else 0.0)
+                confidences.append(self._confidence(probs, path))
+            if total > -math.inf and (best is None or total > best[0]):
+                best = (total, Reading(text, max(confidences)))
+        return (best[1] if best else None), near_any
+
+    def _log_matrices(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The boosted probabilities' logs, the log of "no character", and the probabilities."""
+        probs = probs * self._class_boost
+        np.minimum(probs, 1.0, out=probs)
+        logp = np.log(probs + 1e-9)
+        blank = np.log(probs[:, self._blank_like].sum(axis=1) + 1e-9)
+        return logp, blank, probs
+
+    @staticmethod
+    def _confidence(probs: np.ndarray, path: decode.Path) -> float:
+        """Geometric mean of each chosen character's best score over its time steps."""
+        scores = [
+            probs[a : b + 1, c].max() for c, (a, b) in zip(path.classes, path.spans, strict=True)
+        ]
+        return float(np.exp(np.mean(np.log(np.maximum(scores, 1e-6)))))
 
     def decode_plate(self, probs: np.ndarray, colour: str | None = None) -> Reading | None:
         """The plate the matrix most probably spells, by constrained CTC decoding.

@@ -224,3 +224,22 @@ def test_blurred_plate_has_more_strokes_than_a_plain_board():
     board = np.full_like(face, face[2, 2])
     corners = np.array([[0, 0], [180, 0], [180, 60], [0, 60]], np.float32)
     assert stroke_energy(face, corners) > 2 * stroke_energy(board, corners)
+
+
+def test_views_of_one_plate_vote_on_one_reading(reader):
+    from camera_agent import locate
+    from camera_agent.reader import view_corners
+
+    rec = reader.recogniser
+    rng = random.Random(12)
+    plate = render.random_plate(rng, "yellow_suffix")
+    frame, corners = render.plate_scene(rng, plate, ["noise"])
+    frame = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+    crop = locate.crop_plate(frame, locate.to_plate_width(corners))
+    views = [crop] + [locate.crop_plate(frame, c) for c in view_corners(corners, crop)]
+    reading, near = rec.read_plate_views(views)
+    assert reading is not None and reading.text == plate.text and near
+    # the first view's output, already computed, gives the same vote
+    rec.read_plate_counted(crop)
+    again, _ = rec.read_plate_views(views, rec.last_probs[0])
+    assert again.text == reading.text and again.confidence == pytest.approx(reading.confidence)
