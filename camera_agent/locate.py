@@ -267,7 +267,7 @@ class RowFit:
     corners: np.ndarray  # the plate's corners in frame pixels, fitted to the character row
 
 
-def fit_to_row(frame_bgr: np.ndarray, corners: np.ndarray) -> RowFit:
+def fit_to_row(frame_bgr: np.ndarray, corners: np.ndarray, upright: bool = False) -> RowFit:
     """Look for a row of characters in and around the candidate; score it and re-fit the
     plate's corners to it. Cheap: no network.
 
@@ -277,9 +277,18 @@ def fit_to_row(frame_bgr: np.ndarray, corners: np.ndarray) -> RowFit:
     The score counts blobs of about the same height on one line (up to 9), plus 2 when they
     span more than half of the candidate. The plate is then the row grown to a plate's
     proportions, which fixes candidates that cover only part of a plate (the blue half out of
-    a shadow, the green bottom of a new-energy plate) or too much of it.
+    a shadow, the green bottom of a new-energy plate) or too much of it. A fitted plate that
+    is crossed, huge or far taller at one end than the other is no fit.
     """
     fit = _fit_in(frame_bgr, widen(corners, 0.08, 0.2), TEXT_ROW_HEIGHT)
+    if upright and fit.score == 0 and not _sane(corners, corners):
+        # a colour mask's quadrilateral bent out of shape (a shadow across the plate): its
+        # upright bounding rectangle is a better region to look in (`upright`: for colour
+        # candidates only; an edge mask's bent shape is mostly clutter)
+        x0, y0 = corners.min(axis=0)
+        x1, y1 = corners.max(axis=0)
+        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+        fit = _fit_in(frame_bgr, widen(corners, 0.08, 0.2), TEXT_ROW_HEIGHT)
     if fit.score < MIN_TEXT_SCORE:
         # a colour mask may hold only part of the plate (the green bottom of a new-energy
         # plate, the lit half of a shadowed one): look at a taller region around it
@@ -316,12 +325,31 @@ def _fit_in(frame_bgr: np.ndarray, region: np.ndarray, row_height: int) -> RowFi
     # perspective: the characters grow or shrink along the row (one end nearer the camera), so
     # each end of the plate is as tall as the characters there say (`taper`: change of the
     # character height per pixel along the row)
-    half = [max(0.3, 1.0 + side * taper * plate_w / 2 / char_h) for side in (-1.0, 1.0)]
-    bl_, br_ = n * plate_h / 2 * half[0], n * plate_h / 2 * half[1]
     centre = np.array([cx, cy])
-    inner = np.array([centre - a - bl_, centre + a - br_, centre + a + br_, centre - a + bl_])
-    fitted = cv2.perspectiveTransform(inner.reshape(1, 4, 2).astype(np.float32), np.linalg.inv(m))
-    return RowFit(score, fitted.reshape(4, 2))
+    for taper_used in (taper, 0.0):
+        half = [max(0.3, 1.0 + side * taper_used * plate_w / 2 / char_h) for side in (-1.0, 1.0)]
+        bl_, br_ = n * plate_h / 2 * half[0], n * plate_h / 2 * half[1]
+        inner = np.array([centre - a - bl_, centre + a - br_, centre + a + br_, centre - a + bl_])
+        fitted = cv2.perspectiveTransform(
+            inner.reshape(1, 4, 2).astype(np.float32), np.linalg.inv(m)
+        ).reshape(4, 2)
+        if _sane(fitted, region):
+            return RowFit(score, fitted)
+    # a plate grown beyond the region's vanishing line (a strongly tapered region around a
+    # row fitted near its end) comes back from the frame as a huge or crossed quadrilateral:
+    # no plate
+    return RowFit(0.0, region)
+
+
+def _sane(quad: np.ndarray, region: np.ndarray) -> bool:
+    """Whether a fitted plate is a convex quadrilateral no more than twice the region's size."""
+    if not cv2.isContourConvex(quad.astype(np.float32).reshape(-1, 1, 2)):
+        return False
+    size = quad.max(axis=0) - quad.min(axis=0)
+    limit = region.max(axis=0) - region.min(axis=0)
+    left, right = np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1])
+    # a plate turned by some 30 degrees has one end at most ~1.5 times as tall as the other
+    return bool(np.all(size <= 2.0 * limit + 1.0)) and max(left, right) <= 2.0 * min(left, right)
 
 
 def _aligned_blobs(stats: np.ndarray, height: int, width: int):

@@ -76,7 +76,7 @@ class Reader:
         (a plate-shaped sign or a bumper is cheap to score but 30-40 ms to read)."""
         ranked = []
         for cand in locate.find_candidates(frame_bgr, self.max_candidates):
-            fit = locate.fit_to_row(frame_bgr, cand.corners)
+            fit = locate.fit_to_row(frame_bgr, cand.corners, cand.source in PLATE_COLOURS)
             if fit.score >= locate.MIN_TEXT_SCORE:
                 ranked.append((fit.score + 0.5 * cand.score, fit.score, cand, fit.corners))
             elif cand.source in PLATE_COLOURS and cand.score >= COLOUR_ONLY_SCORE:

@@ -243,3 +243,25 @@ def test_views_of_one_plate_vote_on_one_reading(reader):
     rec.read_plate_counted(crop)
     again, _ = rec.read_plate_views(views, rec.last_probs[0])
     assert again.text == reading.text and again.confidence == pytest.approx(reading.confidence)
+
+
+def test_bent_colour_quadrilateral_is_fitted_in_its_bounding_rectangle(reader):
+    from camera_agent import locate
+
+    rng = random.Random(5)
+    plate = render.random_plate(rng, "green_small")
+    frame, corners = render.plate_scene(rng, plate, [])
+    frame = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+    # a shadow cut the colour mask into a wedge: one end three times as tall as the other
+    tl, tr, br, bl = corners
+    bent = np.array([tl, tr + (br - tr) * 0.7, br, bl], np.float32)
+    fit = locate.fit_to_row(frame, bent, upright=True)
+    assert fit.score >= locate.MIN_TEXT_SCORE
+    left = np.linalg.norm(fit.corners[3] - fit.corners[0])
+    right = np.linalg.norm(fit.corners[2] - fit.corners[1])
+    assert max(left, right) <= 2 * min(left, right)  # no wedge, no crossed or huge plate
+    width = np.linalg.norm(corners[1] - corners[0])
+    assert np.abs(fit.corners - corners).max() < 0.15 * width
+    crop = locate.crop_plate(frame, locate.to_plate_width(fit.corners))
+    reading = reader.recogniser.read_plate(crop)
+    assert reading is not None and reading.text == plate.text
