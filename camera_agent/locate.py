@@ -425,9 +425,12 @@ def widen(corners: np.ndarray, fx: float, fy: float) -> np.ndarray:
 
 
 PLATE_ASPECT = 440 / 140  # width / height of a single-row plate
+GREEN_PLATE_ASPECT = 480 / 140  # new-energy plates (8 characters) are 480 mm wide
 
 
-def to_plate_width(corners: np.ndarray, margin: float = 0.05) -> np.ndarray:
+def to_plate_width(
+    corners: np.ndarray, margin: float = 0.05, aspect: float = PLATE_ASPECT
+) -> np.ndarray:
     """The quadrilateral widened on both sides to at least a whole plate's width, plus `margin`
     of its width on each side (and 5% less height, as the recogniser reads best).
 
@@ -440,7 +443,7 @@ def to_plate_width(corners: np.ndarray, margin: float = 0.05) -> np.ndarray:
     tl, tr, br, bl = corners
     width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
     height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
-    short = max(0.0, PLATE_ASPECT * height - width) / max(width, 1.0)
+    short = max(0.0, aspect * height - width) / max(width, 1.0)
     return widen(corners, margin + short, -0.05)
 
 

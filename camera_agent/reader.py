@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from camera_agent import locate
-from camera_agent.recognise import Recogniser
+from camera_agent.recognise import Recogniser, plate_background
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,12 @@ class Reader:
                 continue  # a second plate in one frame must look very much like one
             # the whole plate's width, even where the row fit saw only part of its characters
             crop = locate.crop_plate(frame_bgr, locate.to_plate_width(corners))
+            green = plate_background(crop) == "green"
+            if green:
+                # a new-energy plate is 480 mm wide, not 440: cut it whole, or the eighth
+                # character fading into a large plate's green end is lost
+                corners_wide = locate.to_plate_width(corners, aspect=locate.GREEN_PLATE_ASPECT)
+                crop = locate.crop_plate(frame_bgr, corners_wide)
             reading, near = self.recogniser.read_plate_counted(crop)
             reads += 1
             confidence = reading.confidence if reading else 0.0
@@ -107,7 +113,7 @@ class Reader:
             if doubtful and reads < self.max_reads:
                 # look again at the plate through other cuts, and let all views vote
                 views = [crop] + [
-                    locate.crop_plate(frame_bgr, c) for c in view_corners(corners, crop)
+                    locate.crop_plate(frame_bgr, c) for c in view_corners(corners, crop, green)
                 ]
                 first = self.recogniser.last_probs[0]
                 reading, near = self.recogniser.read_plate_views(views, first)
@@ -150,14 +156,19 @@ class Reader:
         return plates, codes
 
 
-def view_corners(corners: np.ndarray, first: np.ndarray) -> list[np.ndarray]:
+def view_corners(corners: np.ndarray, first: np.ndarray, green: bool = False) -> list[np.ndarray]:
     """Other cuts of a plate for a second look: close to the fitted row (a cut at the whole
     plate's width may hold a neighbouring sign's strokes), and the whole width with more
-    height (a tight row fit may clip the characters' tops or bottoms)."""
-    return [
-        locate.widen(corners, -0.02, -0.05),
-        locate.widen(locate.to_plate_width(corners), 0, 0.12),
-    ]
+    height (a tight row fit may clip the characters' tops or bottoms). On a green plate the
+    close cut is at least a new-energy plate's width: a row fit on a large green plate often
+    misses the last character, fading into the green end, and a cut close to it would too."""
+    if green:
+        close = locate.to_plate_width(corners, 0.0, locate.GREEN_PLATE_ASPECT)
+        whole = locate.to_plate_width(corners, aspect=locate.GREEN_PLATE_ASPECT)
+    else:
+        close = locate.widen(corners, -0.02, -0.05)
+        whole = locate.to_plate_width(corners)
+    return [close, locate.widen(whole, 0, 0.12)]
 
 
 def stroke_energy(frame_bgr: np.ndarray, corners: np.ndarray) -> float:

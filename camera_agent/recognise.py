@@ -26,6 +26,19 @@ REC_HEIGHT = 48
 MIN_SEEN_CHARS = 4
 # log-probability taken off a pattern whose plate colour is not the crop's background colour
 COLOUR_PENALTY = 4.0
+# ... and from a 7-character pattern on a green crop: only new-energy plates are green, so a
+# green crop read as 7 characters has lost one (mostly the last, fading into a large plate's
+# green end, or the first, at its yellow one)
+GREEN_LENGTH_PENALTY = 12.0
+
+
+def colour_penalty(colour: str | None, colours: tuple[str, ...]) -> float:
+    """Log-probability taken off a pattern printed on `colours` for a crop showing `colour`."""
+    if colour is None or colour in colours:
+        return 0.0
+    return GREEN_LENGTH_PENALTY if colour == "green" else COLOUR_PENALTY
+
+
 # The network was trained on general text, where 0 is far more frequent than Q; on plates the
 # two are equally likely, and a Q with a small tail was read as 0 with Q's score 1-4 nats
 # below 0's (never within 3.6 nats for a true 0, tuning set). Q's scores are multiplied by e^3.
@@ -176,7 +189,7 @@ class Recogniser:
             for pattern, colours in self._patterns:
                 path = decode.constrained_path(logp, blank, pattern)
                 if path is not None:
-                    penalty = COLOUR_PENALTY if colour not in colours else 0.0
+                    penalty = colour_penalty(colour, colours)
                     paths.append((path.score - penalty, path.classes, colours))
             for _, classes, colours in sorted(paths, key=lambda p: -p[0])[:2]:
                 proposals["".join(self.charset[c] for c in classes)] = colours
@@ -189,7 +202,7 @@ class Recogniser:
                 if path is None:
                     total = -math.inf
                     break
-                total += path.score - (COLOUR_PENALTY if colour not in colours else 0.0)
+                total += path.score - colour_penalty(colour, colours)
                 confidences.append(self._confidence(probs, path))
             if total > -math.inf and (best is None or total > best[0]):
                 best = (total, Reading(text, max(confidences)))
@@ -229,8 +242,7 @@ class Recogniser:
             if path is None:
                 continue
             score = path.score
-            if colour is not None and colour not in colours:
-                score -= COLOUR_PENALTY
+            score -= colour_penalty(colour, colours)
             if best is not None and score <= best[0]:
                 continue
             text = "".join(self.charset[c] for c in path.classes)

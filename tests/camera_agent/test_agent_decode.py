@@ -167,3 +167,25 @@ def test_crop_is_widened_to_a_whole_plate_on_both_sides():
     # a fit that is already a whole plate only gets the margin
     whole = np.array([[0, 0], [330, 0], [330, 100], [0, 100]], np.float32)
     assert locate.to_plate_width(whole, margin=0.05)[0, 0] == pytest.approx(-16.5)
+
+
+def test_a_green_crop_read_as_seven_characters_has_lost_one(reader):
+    rec = reader.recogniser
+    # the last D is so faint that a 7-character reading beats it by more than the ordinary
+    # colour penalty; on a green crop 7 characters are still out of the question
+    probs = plate_matrix(rec, "粤B12345D", weak_at=(7,), weak=0.0005)
+    assert rec.decode_plate(probs, None).text == "粤B12345"
+    assert rec.decode_plate(probs, "green").text == "粤B12345D"
+
+
+def test_a_green_plate_is_cut_at_a_new_energy_plate_width():
+    from camera_agent import locate
+    from camera_agent.reader import view_corners
+
+    narrow = np.array([[100, 50], [340, 50], [340, 150], [100, 150]], np.float32)
+    wide = locate.to_plate_width(narrow, margin=0.0, aspect=locate.GREEN_PLATE_ASPECT)
+    assert wide[1, 0] - wide[0, 0] >= 480 / 140 * 100 - 1e-3
+    # the close view of a green plate is no narrower than the plate either
+    close = view_corners(narrow, None, green=True)[0]
+    assert close[1, 0] - close[0, 0] >= 480 / 140 * 100 - 1e-3
+    assert view_corners(narrow, None)[0][1, 0] < 340  # other plates: close to the row
