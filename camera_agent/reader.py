@@ -86,6 +86,11 @@ class Reader:
                 # plain plate-coloured boards and walls)
                 rank = min(stroke_energy(frame_bgr, cand.corners), 999.0) / 1000
                 ranked.append((rank, 0.0, cand, cand.corners))
+            elif cand.source == "edges" and _green_inside(frame_bgr, cand.corners):
+                # a blurred green plate that only the edge mask found (its colour washed out
+                # by light or shadow below the colour mask's bounds): read last, likewise
+                rank = min(stroke_energy(frame_bgr, cand.corners), 999.0) / 1000
+                ranked.append((rank, 0.0, cand, cand.corners))
         ranked.sort(key=lambda r: -r[0])
         found: list[PlateRead] = []
         reads = 0
@@ -181,6 +186,12 @@ def stroke_energy(frame_bgr: np.ndarray, corners: np.ndarray) -> float:
     h, w = grey.shape
     middle = grey[int(h * 0.15) : int(h * 0.85), int(w * 0.08) : int(w * 0.92)]
     return float(np.abs(cv2.Sobel(middle, cv2.CV_32F, 1, 0, ksize=3)).mean())
+
+
+def _green_inside(frame_bgr: np.ndarray, corners: np.ndarray) -> bool:
+    """Whether a candidate's middle, cut at a plate's proportions, shows a green background."""
+    region = locate.to_plate_width(corners, 0.0, locate.GREEN_PLATE_ASPECT)
+    return plate_background(locate.crop_plate(frame_bgr, region, 32)) == "green"
 
 
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:

@@ -265,3 +265,21 @@ def test_bent_colour_quadrilateral_is_fitted_in_its_bounding_rectangle(reader):
     crop = locate.crop_plate(frame, locate.to_plate_width(fit.corners))
     reading = reader.recogniser.read_plate(crop)
     assert reading is not None and reading.text == plate.text
+
+
+def test_an_edge_candidate_on_a_green_background_is_read_last():
+    from camera_agent.reader import _green_inside
+
+    rng = random.Random(7)
+    face = cv2.cvtColor(
+        render.render_plate(render.random_plate(rng, "green_large")), cv2.COLOR_RGB2BGR
+    )
+    face = cv2.GaussianBlur(cv2.resize(face, (240, 70)), (5, 5), 0)
+    frame = np.full((200, 400, 3), 128, np.uint8)
+    frame[60:130, 80:320] = face
+    # the edge mask's box: the characters' middle, shorter than the plate
+    box = np.array([[110, 75], [290, 75], [290, 115], [110, 115]], np.float32)
+    assert _green_inside(frame, box)
+    grey = np.full_like(frame, 128)
+    grey[60:130, 80:320] = cv2.cvtColor(cv2.cvtColor(face, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    assert not _green_inside(grey, box)
