@@ -212,37 +212,29 @@ def _quantum(places: Any, what: str) -> Decimal:
     return Decimal(1).scaleb(-digits)
 
 
+def _rounded(x: Any, places: Any, rounding: str, name: str) -> Decimal:
+    number = _need_number(x, name)
+    try:
+        return number.quantize(_quantum(places, name), rounding, CTX)
+    except decimal.InvalidOperation:
+        raise _fail("number_too_large", operation=name) from None
+
+
 def round_half_up(x: Any, places: Any = ZERO) -> Decimal:
     """Commercial rounding: 2.345 -> 2.35, -2.345 -> -2.35."""
-    number = _need_number(x, "round_half_up")
-    try:
-        return number.quantize(_quantum(places, "round_half_up"), decimal.ROUND_HALF_UP, CTX)
-    except decimal.InvalidOperation:
-        raise _fail("number_too_large", operation="round_half_up") from None
+    return _rounded(x, places, decimal.ROUND_HALF_UP, "round_half_up")
 
 
 def round_half_even(x: Any, places: Any = ZERO) -> Decimal:
-    number = _need_number(x, "round_half_even")
-    try:
-        return number.quantize(_quantum(places, "round_half_even"), decimal.ROUND_HALF_EVEN, CTX)
-    except decimal.InvalidOperation:
-        raise _fail("number_too_large", operation="round_half_even") from None
+    return _rounded(x, places, decimal.ROUND_HALF_EVEN, "round_half_even")
 
 
 def round_down(x: Any, places: Any = ZERO) -> Decimal:
-    number = _need_number(x, "round_down")
-    try:
-        return number.quantize(_quantum(places, "round_down"), decimal.ROUND_DOWN, CTX)
-    except decimal.InvalidOperation:
-        raise _fail("number_too_large", operation="round_down") from None
+    return _rounded(x, places, decimal.ROUND_DOWN, "round_down")
 
 
 def round_up(x: Any, places: Any = ZERO) -> Decimal:
-    number = _need_number(x, "round_up")
-    try:
-        return number.quantize(_quantum(places, "round_up"), decimal.ROUND_UP, CTX)
-    except decimal.InvalidOperation:
-        raise _fail("number_too_large", operation="round_up") from None
+    return _rounded(x, places, decimal.ROUND_UP, "round_up")
 
 
 def floor_(x: Any) -> Decimal:
