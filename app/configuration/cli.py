@@ -11,7 +11,12 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.configuration.cases import run_cases
-from app.configuration.install import find_installed_pack, install_pack, plan_install
+from app.configuration.install import (
+    current_documents,
+    find_installed_pack,
+    install_pack,
+    plan_install,
+)
 from app.configuration.models import Document, InstalledPack
 from app.configuration.reading import KIND_FOLDERS, PackError, read_pack
 from app.extensions import db
@@ -51,9 +56,7 @@ def test(path: str) -> None:
     """Run the test cases a pack carries."""
     source = _read(path)
     with use_scope(system_scope("cli:pack")):
-        from app.configuration.install import _current_documents
-
-        extra = [v.data for v in _current_documents(db.session, None).values()]
+        extra = [v.data for v in current_documents(db.session, None).values()]
     results = run_cases(source.documents, extra)
     for result in results:
         click.echo(str(result))

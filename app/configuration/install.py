@@ -97,7 +97,7 @@ def plan_install(session: Session, source: PackSource, tenant_id: int | None) ->
     plan.problems += _owner_problems(source, tenant_id)
     plan.problems += _version_problems(source, plan.previous_version)
     plan.problems += _requirement_problems(source, installed)
-    current = _current_documents(session, tenant_id)
+    current = current_documents(session, tenant_id)
     for document in source.documents:
         plan.documents.append(
             _document_change(document, current.get((document.kind, document.key)))
@@ -138,7 +138,7 @@ def install_pack(
 
 def _apply(session: Session, source, tenant_id, actor, plan: InstallPlan) -> None:
     pack = _pack_row(session, source, tenant_id, actor)
-    current = _current_documents(session, tenant_id)
+    current = current_documents(session, tenant_id)
     now = utcnow()
     entity_steps = []
     for document, change in zip(source.documents, plan.documents, strict=True):
@@ -249,7 +249,7 @@ def _installed_packs(session: Session, tenant_id: int | None) -> dict[str, Insta
     return visible
 
 
-def _current_documents(
+def current_documents(
     session: Session, tenant_id: int | None
 ) -> dict[tuple[str, str], DocumentVersion]:
     """The current published version of each document the owner sees (its own win)."""
@@ -476,7 +476,7 @@ def publish_version(session: Session, version: DocumentVersion, actor: str) -> N
     if not problems:
         others = [
             v.data
-            for (kind, key), v in _current_documents(session, document.tenant_id).items()
+            for (kind, key), v in current_documents(session, document.tenant_id).items()
             if kind in RULE_KINDS and key != document.key
         ]
         failed = [c for c in run_cases([SourceDocument(file, data)], others) if not c.passed]
