@@ -95,6 +95,16 @@ class BaseConfig:
             LOGIN_LOCKOUT_ATTEMPTS=_int("LOGIN_LOCKOUT_ATTEMPTS", 5),
             LOGIN_LOCKOUT_MINUTES=_int("LOGIN_LOCKOUT_MINUTES", 15),
             PERMANENT_SESSION_LIFETIME=timedelta(minutes=_int("SESSION_IDLE_MINUTES", 30)),
+            # Configuration documents and packs from outside (app/configuration/safe_input.py,
+            # uploads.py): bounded so a small input cannot expand into a large one.
+            DOCUMENT_MAX_BYTES=_int("DOCUMENT_MAX_BYTES", 1024 * 1024),
+            DOCUMENT_MAX_DEPTH=_int("DOCUMENT_MAX_DEPTH", 64),
+            PACK_UPLOAD_MAX_BYTES=_int("PACK_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
+            PACK_UNPACKED_MAX_BYTES=_int("PACK_UNPACKED_MAX_BYTES", 50 * 1024 * 1024),
+            PACK_FILE_MAX_BYTES=_int("PACK_FILE_MAX_BYTES", 2 * 1024 * 1024),
+            PACK_MAX_FILES=_int("PACK_MAX_FILES", 2000),
+            PACK_MAX_RATIO=_int("PACK_MAX_RATIO", 100),
+            PACK_UPLOAD_TTL_HOURS=_int("PACK_UPLOAD_TTL_HOURS", 24),
         )
         values["SECRET_KEY"] = _env("SECRET_KEY") or _dev_secret(storage)
         storage.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,13 @@ from jwt.exceptions import PyJWTError
 
 from app.configuration import records
 from app.configuration.openapi import entity_openapi
-from app.configuration.reading import Problem, schema_problems
+from app.configuration.reading import (
+    REFUSED,
+    PackError,
+    Problem,
+    parse_document,
+    schema_problems,
+)
 from app.configuration.runtime import REGISTRY, EntityRuntime
 from app.extensions import db
 
@@ -153,23 +159,24 @@ def validate_document():
     """Live validation for the document editor: the same problems the CLI reports."""
     if _user() is None:
         return _error(401, "authentication required")
-    payload = request.get_json(silent=True) or {}
-    problems = document_problems(payload.get("text", ""), payload.get("file", "document.yaml"))
-    return jsonify({"ok": not problems, "problems": [_problem_json(p) for p in problems]})
+    payload = request.get_json(silent=True)
+    payload = payload if isinstance(payload, dict) else {}
+    text, file = payload.get("text", ""), payload.get("file", "document.yaml")
+    if not isinstance(text, str) or not isinstance(file, str):
+        return _error(400, {"text": ["send the document as a string"]})
+    problems = document_problems(text, file)
+    answer = {"ok": not problems, "problems": [_problem_json(p) for p in problems]}
+    # Input refused unread (too large, too deep, anchors) is the client's error: 422.
+    refused = any(p.message.startswith(REFUSED) for p in problems)
+    return jsonify(answer), 422 if refused else 200
 
 
 def document_problems(text: str, file: str) -> list[Problem]:
-    import yaml
-
-    from app.configuration.reading import parse_yaml
-
+    """The problems of one document's text, read by the one safe reader, then its schema."""
     try:
-        data, lines = parse_yaml(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return [
-            Problem("editor", file, f"YAML syntax: {exc.problem}", mark.line + 1 if mark else None)
-        ]
+        data, lines = parse_document(text, "editor", file)
+    except PackError as exc:
+        return exc.problems
     return schema_problems("document", data, "editor", file, lines)
 
 

@@ -1,5 +1,6 @@
 """Reading packs from disk and validating their documents, with errors that name the pack, the
-file, the line and the JSON path. Pure: no database, no Flask."""
+file, the line and the JSON path. No database; every document goes through the one safe reader
+(app.configuration.safe_input), bounded by the app's limits when there is an app."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+
+from app.configuration.safe_input import (
+    InputLimits,
+    InputRefused,
+    SyntaxProblem,
+    current_limits,
+    load_json,
+    load_yaml,
+)
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "metadata" / "schemas"
 KIND_FOLDERS = {
@@ -31,6 +41,7 @@ KIND_FOLDERS = {
 }
 DATA_FOLDERS = {"reference"}  # folders of a pack holding data files, not documents
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
+REFUSED = "refused:"  # how a problem says the input was refused unread (size, depth, anchors)
 
 
 @dataclass(frozen=True)
@@ -97,37 +108,27 @@ class PackSource:
 # --- YAML ------------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text (the schema checks what was written) and refuses a key
-    written twice (PyYAML would silently keep the last)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first at line {seen[key]})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def parse_yaml(text: str) -> tuple[Any, dict[str, int]]:
-    """The data and a map of JSON path → line of each node."""
-    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+def parse_yaml(text: str, limits: InputLimits | None = None) -> tuple[Any, dict[str, int]]:
+    """The data and a map of JSON path → line of each node, read by the one safe loader
+    (no anchors or aliases, bounded size and depth). Raises InputRefused or SyntaxProblem."""
+    data, node = load_yaml(text, limits)
     lines: dict[str, int] = {}
-    _index_lines(yaml.compose(text, Loader=_Loader), "$", lines)
+    _index_lines(node, "$", lines)
     return data, lines
+
+
+def parse_document(text: str, pack: str, file: str) -> tuple[Any, dict[str, int]]:
+    """A YAML or JSON document (by the file's suffix) from outside; PackError naming the file
+    and line when it is refused or malformed."""
+    try:
+        if file.endswith(".json"):
+            return load_json(text), {}
+        return parse_yaml(text)
+    except InputRefused as exc:
+        raise PackError([Problem(pack, file, f"{REFUSED} {exc.message}", exc.line)]) from exc
+    except SyntaxProblem as exc:
+        kind = "JSON" if file.endswith(".json") else "YAML"
+        raise PackError([Problem(pack, file, f"{kind} syntax: {exc.message}", exc.line)]) from exc
 
 
 def _index_lines(node, path: str, lines: dict[str, int]) -> None:
@@ -234,23 +235,22 @@ def document_files(folder: Path) -> list[Path]:
 
 
 def _read_file(path: Path, pack: str, relative: str, problems: list[Problem]):
+    limit = current_limits().max_bytes
+    if path.stat().st_size > limit:  # refused before it is read into memory
+        size = path.stat().st_size
+        problems.append(
+            Problem(pack, relative, f"{REFUSED} the document is {size:,} bytes; at most {limit:,}")
+        )
+        return None, {}
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         problems.append(Problem(pack, relative, f"not UTF-8 text ({exc.reason})"))
         return None, {}
-    if path.suffix == ".json":
-        try:
-            return json.loads(text), {}
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(pack, relative, f"JSON syntax: {exc.msg}", exc.lineno))
-            return None, {}
     try:
-        return parse_yaml(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problems.append(Problem(pack, relative, f"YAML syntax: {exc.problem}", line))
+        return parse_document(text, pack, relative)
+    except PackError as exc:
+        problems.extend(exc.problems)
         return None, {}
 
 

@@ -325,7 +325,7 @@ class DocumentEditorView(BaseView):
     def edit(self, document_id: int):
         document = db.session.get(Document, document_id) or abort(404)
         base = document.draft or document.current_version
-        text = request.form.get("text") if request.method == "POST" else _as_yaml(base.data)
+        text = request.form.get("text", "") if request.method == "POST" else _as_yaml(base.data)
         problems = []
         if request.method == "POST":
             problems = document_problems(text, f"{document.kind}/{document.key}.yaml")

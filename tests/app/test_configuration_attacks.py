@@ -1,0 +1,171 @@
+"""Attacks on the configuration engine, made the way the security probe made them (issue 14):
+YAML alias bombs and deep nesting through every reader, zip bombs through pack upload,
+entity options api/mask, lineage without rights, the entity API without CSRF, unbounded
+text fields, and a tenant pack reusing a platform document."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from app.configuration.reading import PackError, read_pack
+from tests.app.conftest import build_world, login, write_pack
+
+LAUGHS = "\n".join(
+    [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+        *(
+            f"{name}: &{name} [{','.join([f'*{previous}'] * 9)}]"
+            for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+        "kind: entity",
+    ]
+)
+ALIAS_ONLY = "kind: entity\nkey: x\nversion: 1.0.0\ntitle: *lol\n"
+DEEP_YAML = "kind: entity\nbody: " + "[" * 200 + "]" * 200 + "\n"
+DEEP_JSON = '{"kind": "entity", "body": ' + "[" * 5000 + "]" * 5000 + "}"
+
+
+def csrf_headers(client) -> dict[str, str]:
+    """The session's CSRF token, read from the page's meta tag as the console's JS reads it."""
+    page = client.get("/entities/").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert token, "the console page carries its CSRF token in a meta tag"
+    return {"X-CSRFToken": token.group(1)}
+
+
+def _validate(client, text: str, file: str = "entities/x.yaml"):
+    return client.post(
+        "/api/v1/documents/validate",
+        json={"text": text, "file": file},
+        headers=csrf_headers(client),
+    )
+
+
+@pytest.fixture(scope="module")
+def desk_world(app):
+    return build_world(app, {"desk": ("insurance_desk", "store_a")})
+
+
+# --- finding 2: YAML alias expansion, size and depth --------------------------------------
+
+
+def test_the_validation_api_refuses_a_billion_laughs_naming_the_line(client, desk_world):
+    login(client, desk_world.users["desk"])
+    answer = _validate(client, LAUGHS)
+    assert answer.status_code == 422
+    assert len(answer.get_data()) < 2000  # nothing was expanded
+    problem = answer.get_json()["problems"][0]
+    assert problem["line"] == 1 and "anchor &a refused" in problem["message"]
+    assert problem["text"].startswith("editor: entities/x.yaml:1:")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (ALIAS_ONLY, 4, "alias *lol refused"),
+        (DEEP_YAML, 2, "nested deeper than 64 levels"),
+        ("kind: entity\ntitle: " + "x" * (1024 * 1024) + "\n", None, "at most 1,048,576"),
+    ],
+)
+def test_the_validation_api_refuses_aliases_depth_and_size(client, desk_world, text, line, words):
+    login(client, desk_world.users["desk"])
+    answer = _validate(client, text)
+    assert answer.status_code == 422
+    problem = answer.get_json()["problems"][0]
+    assert problem["line"] == line and words in problem["message"]
+
+
+def test_a_json_document_is_bounded_in_depth_before_it_is_parsed(client, desk_world):
+    login(client, desk_world.users["desk"])
+    answer = _validate(client, DEEP_JSON, "entities/x.json")
+    assert answer.status_code == 422
+    assert "nested deeper than 64 levels" in answer.get_json()["problems"][0]["message"]
+
+
+def test_a_plain_document_still_validates(client, desk_world):
+    login(client, desk_world.users["desk"])
+    answer = _validate(client, "kind: entity\nkey: x\nversion: 1\n")
+    assert answer.status_code == 200 and not answer.get_json()["ok"]
+
+
+def _bomb_pack(tmp_path: Path, text: str, file: str = "entities/bomb.yaml") -> Path:
+    folder = Path(write_pack(tmp_path, "bomb"))
+    target = folder / file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_reading_a_pack_refuses_a_laughs_document_naming_file_and_line(tmp_path):
+    with pytest.raises(PackError) as refused:
+        read_pack(_bomb_pack(tmp_path, LAUGHS))
+    assert "bomb: entities/bomb.yaml:1: $: refused: anchor &a refused" in str(refused.value)
+
+
+def test_reading_a_pack_refuses_a_deep_json_document(tmp_path):
+    with pytest.raises(PackError) as refused:
+        read_pack(_bomb_pack(tmp_path, DEEP_JSON, "entities/bomb.json"))
+    assert "entities/bomb.json:1: $: refused: nested deeper than 64 levels" in str(refused.value)
+
+
+def test_reading_a_pack_refuses_an_oversized_file_without_reading_it(app, tmp_path):
+    folder = _bomb_pack(tmp_path, "kind: entity\n# " + "x" * 2000 + "\n")
+    app.config["DOCUMENT_MAX_BYTES"] = 1000
+    try:
+        with pytest.raises(PackError) as refused:
+            read_pack(folder)
+    finally:
+        app.config["DOCUMENT_MAX_BYTES"] = 1024 * 1024
+    assert "entities/bomb.yaml: $: refused: the document is 2,016 bytes" in str(refused.value)
+
+
+def test_flask_pack_validate_refuses_the_bomb(app, tmp_path):
+    result = app.test_cli_runner().invoke(
+        args=["pack", "validate", str(_bomb_pack(tmp_path, LAUGHS))]
+    )
+    assert result.exit_code != 0
+    assert "entities/bomb.yaml:1: $: refused: anchor &a refused" in result.output
+
+
+def test_the_document_editor_shows_the_refusal_as_a_form_message(app, client, desk_world):
+    from sqlalchemy import select
+
+    from app.configuration.models import Document
+    from app.extensions import db
+    from app.tenancy.scope import system_scope, use_scope
+
+    world = build_world(app, {"admin": ("tenant_admin", "hq")})
+    from tests.app.conftest import install_for, reminder_entity
+
+    install_for(
+        app,
+        world,
+        write_pack(
+            Path(app.config["STORAGE_PATH"]) / world.code, "editor", documents=[reminder_entity()]
+        ),
+    )
+    with use_scope(system_scope()):
+        document = db.session.scalar(select(Document).where(Document.tenant_id == world.tenant_id))
+    login(client, world.users["admin"])
+    page = client.post(f"/documents/{document.id}/edit", data={"text": LAUGHS})
+    assert page.status_code == 200
+    assert "anchor &amp;a refused" in page.get_data(as_text=True)
+
+
+def test_no_yaml_is_read_outside_the_safe_reader():
+    """Every YAML read of outside input goes through app/configuration/safe_input.py."""
+    root = Path(__file__).resolve().parents[2]
+    # Bundled reference data (cities, brands) ship with the code; they are not outside input.
+    allowed = {"app/configuration/safe_input.py", "app/organisation/reference.py"}
+    pattern = re.compile(r"yaml\.(safe_load|load|full_load|unsafe_load|compose|load_all)\b")
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("app", "rules", "scripts")
+        for path in (root / folder).rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+        and str(path.relative_to(root)) not in allowed
+    ]
+    assert offenders == []
