@@ -53,6 +53,9 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
             sync_roles(appbuilder)
     init_request_scope(app)
     init_security_headers(app)
+    from app.errors import init_errors
+
+    init_errors(app)
     from app.web.vendor import blueprint as vendor_assets
 
     app.register_blueprint(vendor_assets)
@@ -67,9 +70,13 @@ def _import_models() -> None:
     from app.configuration import models as _configuration  # noqa: F401
     from app.customers import models as _customers  # noqa: F401
     from app.jobs import models as _jobs  # noqa: F401
+    from app.orders import models as _orders  # noqa: F401
     from app.organisation import models as _organisation  # noqa: F401
     from app.organisation import tasks as _tasks  # noqa: F401
+    from app.policies import models as _policies  # noqa: F401
+    from app.quoting import models as _quoting  # noqa: F401
     from app.security import models as _security  # noqa: F401
+    from app.services import models as _services  # noqa: F401
 
 
 def _install_data_walls() -> None:
