@@ -1,0 +1,383 @@
+"""One family of domain errors, and the one place that turns any refusal into an answer.
+
+Domain code raises a `DomainError` subclass (or one of the older errors listed in
+`as_domain_error`, which are translated here). The web tier answers it once:
+
+- REST APIs (paths under ``/api/``) answer JSON in Flask-AppBuilder's error shape, plus a
+  stable code and the field: ``{"message": ..., "code": "conflict", "field": "plate"}``. When
+  several fields are wrong, ``message`` is ``{field: [message, ...]}`` like FAB's own 422.
+- Screens flash the message, or mark the field on the form (`form_error`).
+
+Messages carry English and Chinese; the language follows the request (`request_language`): the
+console's locale for screens, ``Accept-Language`` for APIs (English by default, so API clients
+and logs keep the English wording).
+
+`init_errors(app)` registers the handlers; Flask-AppBuilder's REST APIs catch every exception
+themselves, so `app.web.base.DealerModelApi` sends what they catch through `answer` as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# A message is one text for both languages or an (english, chinese) pair.
+Text = str | tuple[str, str]
+
+
+def _pick(text: Text, lang: str) -> str:
+    if isinstance(text, tuple):
+        english, chinese = text
+        return chinese if lang == "zh" else english
+    return text
+
+
+class DomainError(Exception):
+    """A refusal the user can act on: an HTTP status, a stable `code`, where (field, row,
+    column) and a message in English and Chinese. Subclasses fix the status."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str = "",
+        chinese: str = "",
+        *,
+        field: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        code: str | None = None,
+        errors: Mapping[str, Text] | None = None,
+    ) -> None:
+        self.english = message or type(self).__doc__.split("\n")[0].strip(" .")
+        self.chinese = chinese or self.english
+        self.field = field
+        self.row = row
+        self.column = column
+        self.errors = dict(errors or {})
+        if code:
+            self.code = code
+        super().__init__(self.english)
+
+    def message(self, lang: str = "en") -> str:
+        return self.chinese if lang == "zh" else self.english
+
+    def field_messages(self, lang: str = "en") -> dict[str, str]:
+        """Field → message for every field named, in `lang`."""
+        named = {name: _pick(text, lang) for name, text in self.errors.items()}
+        if self.field and self.field not in named:
+            named[self.field] = self.message(lang)
+        return named
+
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
+        body: dict[str, Any] = {"message": self.message(lang), "code": self.code}
+        if self.errors:
+            body["message"] = {k: [v] for k, v in self.field_messages(lang).items()}
+        body["field"] = self.field or next(iter(self.errors), None)
+        if self.row is not None:
+            body["row"] = self.row
+        if self.column is not None:
+            body["column"] = self.column
+        return body
+
+
+class BadInput(DomainError):
+    """The request is malformed."""
+
+    status = 400
+    code = "bad_input"
+
+
+class ValidationFailed(DomainError):
+    """A value is not acceptable."""
+
+    status = 422
+    code = "validation_failed"
+
+
+class NotFound(DomainError):
+    """Not found."""
+
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    """Forbidden."""
+
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """The request conflicts with what is stored (a duplicate, something already done)."""
+
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(DomainError):
+    """The request is too large."""
+
+    status = 413
+    code = "too_large"
+
+
+class Unavailable(DomainError):
+    """A service we depend on is unavailable; try again later."""
+
+    status = 503
+    code = "unavailable"
+
+
+# --- translating the older errors of the ground and the engines --------------------------------
+
+
+def as_domain_error(exc: BaseException) -> DomainError | None:
+    """`exc` as a DomainError, or None when it is not a refusal (a bug: answer 500)."""
+    if isinstance(exc, DomainError):
+        return exc
+    for kind, translate in _translators():
+        if isinstance(exc, kind):
+            return translate(exc)
+    return None
+
+
+def _translators():
+    # Imported here: the ground and the engines must not import the web tier at load time,
+    # and this module is imported by them.
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    from app.configuration.entities import FieldError
+    from app.configuration.reading import PackError
+    from app.configuration.records import RecordErrors
+    from app.configuration.uploads import UploadError
+    from app.identifiers import InvalidIdentifier
+    from app.tenancy.scope import ScopeViolation
+    from rules.errors import RuleError
+
+    return (
+        (ScopeViolation, _from_scope_violation),
+        (InvalidIdentifier, _from_identifier),
+        (IntegrityError, from_integrity_error),
+        (DataError, _from_data_error),
+        (RecordErrors, _from_record_errors),
+        (FieldError, _from_field_error),
+        (RuleError, _from_rule_error),
+        (PackError, _from_pack_error),
+        (UploadError, lambda exc: ValidationFailed(str(exc), code="bad_upload")),
+        (RecursionError, lambda exc: BadInput("input nested too deeply", "输入嵌套层级过深")),
+        (OverflowError, lambda exc: BadInput("a number is out of range", "数值超出范围")),
+    )
+
+
+def _from_scope_violation(exc) -> DomainError:
+    # "Not found, not forbidden": a reference or a store outside the writer's scope is answered
+    # like a missing one, so the answer does not tell which ids exist elsewhere.
+    field = getattr(exc, "field", None) or "org_node_id"
+    return ValidationFailed(
+        f"{field}: not found in your scope",
+        f"{field}：在您的权限范围内不存在",
+        field=field,
+        code="out_of_scope",
+    )
+
+
+def _from_identifier(exc) -> DomainError:
+    return ValidationFailed(
+        str(exc), exc.message("zh"), field=getattr(exc, "field", None), code="invalid_identifier"
+    )
+
+
+def _from_data_error(exc) -> DomainError:
+    # The database refused a value of the wrong type or range (a filter on a date column with
+    # "abc", an id past 64 bits); the statement never ran.
+    return BadInput("a value has the wrong type or is out of range", "某个值的类型或范围不正确")
+
+
+def _from_record_errors(exc) -> DomainError:
+    errors = {
+        name: (exc.errors[name], exc.chinese.get(name, exc.errors[name])) for name in exc.errors
+    }
+    return ValidationFailed("some fields are wrong", "部分字段有误", errors=errors)
+
+
+def _from_field_error(exc) -> DomainError:
+    return ValidationFailed(exc.message, exc.chinese, field=exc.field)
+
+
+def _from_rule_error(exc) -> DomainError:
+    return ValidationFailed(exc.message("en"), exc.message("zh"), code=f"rule.{exc.code}")
+
+
+def _from_pack_error(exc) -> DomainError:
+    return ValidationFailed(str(exc), code="bad_pack")
+
+
+SCOPE_COLUMNS = {"tenant_id", "org_node_id"}
+_SQLITE_COLUMNS = re.compile(r"constraint failed: (.+)$")
+_POSTGRES_KEY = re.compile(r"Key \(([^)]*)\)")
+
+
+def from_integrity_error(exc) -> DomainError:
+    """A unique violation → 409 naming the field; a missing value or a dangling reference → 422.
+    Works from PostgreSQL's diagnostics and from SQLite's message."""
+    orig = getattr(exc, "orig", exc)
+    text = str(orig)
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    field = _integrity_field(orig, text)
+    if sqlstate == "23505" or "UNIQUE constraint failed" in text:
+        return Conflict(
+            f"{field or 'record'}: already exists",
+            f"{field or '记录'}：已存在",
+            field=field,
+            code="duplicate",
+        )
+    if sqlstate == "23502" or "NOT NULL constraint failed" in text:
+        return ValidationFailed(
+            f"{field}: is required", f"{field}：必填", field=field, code="required"
+        )
+    if sqlstate == "23503" or "FOREIGN KEY constraint failed" in text:
+        return ValidationFailed(
+            f"{field or 'reference'}: not found",
+            f"{field or '引用'}：不存在",
+            field=field,
+            code="dangling_reference",
+        )
+    return ValidationFailed("a value breaks a rule of the table", "某个值违反了数据约束")
+
+
+def _integrity_field(orig, text: str) -> str | None:
+    diag = getattr(orig, "diag", None)
+    columns: list[str] = []
+    if diag is not None:
+        if getattr(diag, "column_name", None):
+            return diag.column_name
+        match = _POSTGRES_KEY.search(getattr(diag, "message_detail", None) or "")
+        if match:
+            columns = [c.strip() for c in match.group(1).split(",")]
+    else:
+        match = _SQLITE_COLUMNS.search(text.splitlines()[0] if text else "")
+        if match:
+            columns = [c.strip().split(".")[-1] for c in match.group(1).split(",")]
+    named = [c for c in columns if c not in SCOPE_COLUMNS] or columns
+    return named[-1] if named else None
+
+
+# --- answering ----------------------------------------------------------------------------------
+
+
+def request_language() -> str:
+    """ "zh" or "en": the console's locale on screens, Accept-Language (default English) on APIs."""
+    if is_api_request():
+        best = request.accept_languages.best_match(["en", "zh"], default="en")
+        return "zh" if best.startswith("zh") else "en"
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return "zh" if locale is None or str(locale).startswith("zh") else "en"
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_answer(error: DomainError) -> Response:
+    response = jsonify(error.to_json(request_language()))
+    response.status_code = error.status
+    return response
+
+
+def answer(exc: BaseException) -> Response | None:
+    """The answer to `exc` for the current request, or None when it is not a refusal. Rolls the
+    session back: a refused write leaves nothing behind and the connection usable."""
+    error = as_domain_error(exc)
+    if error is None:
+        return None
+    _rollback()
+    if is_api_request():
+        return api_answer(error)
+    return screen_answer(error)
+
+
+def screen_answer(error: DomainError) -> Response:
+    """A refusal met outside a form: flash it and go back, or show it on a page of its own."""
+    message = error.message(request_language())
+    if request.method != "GET" and request.referrer:
+        flash(message, "danger")
+        return redirect(request.referrer)
+    html = render_template("dealercover/error.html", status=error.status, message=message)
+    return Response(html, status=error.status)
+
+
+def form_error(form, exc: BaseException) -> bool:
+    """Show a refusal on a WTForms form: on its field when the form has it, else as a flash.
+    Returns False (and shows nothing) when `exc` is not a refusal, so the caller re-raises."""
+    error = as_domain_error(exc)
+    if error is None:
+        return False
+    _rollback()
+    lang = request_language()
+    named = error.field_messages(lang)
+    shown = False
+    for name, message in named.items():
+        field = getattr(form, name, None) if form is not None else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*list(field.errors or []), message]
+            shown = True
+    if not shown:
+        flash(error.message(lang), "danger")
+    return True
+
+
+def _rollback() -> None:
+    from app.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # a broken connection must not hide the refusal
+        log.exception("rollback after a refused request failed")
+
+
+def init_errors(app: Flask) -> None:
+    """Register the one mapping of refusals to answers. Called once from `create_app`.
+
+    Only refusals are handled: a bug still reaches Flask's 500 (JSON on APIs), and propagates
+    in tests."""
+    for kind in (DomainError, *(kind for kind, _ in _translators())):
+        app.register_error_handler(kind, answer_or_raise)
+    app.register_error_handler(HTTPException, _http_answer)
+
+
+def answer_or_raise(exc: BaseException) -> Response:
+    mapped = answer(exc)
+    if mapped is None:  # a subclass that is not a refusal after all
+        raise exc
+    return mapped
+
+
+def _http_answer(exc: HTTPException):
+    """werkzeug's own answers (404, 405, 413 …) stay as they are on screens and become JSON in
+    the same shape on APIs."""
+    if not is_api_request() or exc.code is None or exc.code < 400:
+        return exc
+    if exc.code == 500:
+        log.error("unhandled error on %s %s", request.method, request.path)
+        _rollback()
+    code = {
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        500: "internal",
+    }.get(exc.code, "http")
+    response = jsonify({"message": exc.description or exc.name, "code": code, "field": None})
+    response.status_code = exc.code
+    return response
