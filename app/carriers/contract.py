@@ -35,13 +35,15 @@ CONTRACT_VERSION = "1.0"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-# Product lines a carrier may quote (the `line` of a product document).
+# Product lines a carrier may quote: the `line` of a product document (common.schema.json's
+# product_line; 驾乘意外 is motor_non_motor there).
 LINES = (
     "compulsory_motor",
     "commercial_motor",
-    "driver_passenger_accident",
+    "motor_non_motor",
     "accident_health",
     "term_life",
+    "other",
 )
 # What a plugin may declare it can do; a carrier document enables a subset.
 CAPABILITIES = (
@@ -106,20 +108,34 @@ class PricedProduct(Protocol):
     collected: Mapping[str, Decimal]
     outputs: Mapping[str, Any]
     trace: Any
+    # coverage code → premium, from the product's pricing.coverage_premiums (may be empty)
+    coverage_premiums: Mapping[str, Decimal]
 
 
 @runtime_checkable
 class Tariff(Protocol):
-    """The platform's reference tariff: product pricing documents in force on the start date.
+    """The platform's reference tariff: the product and pricing documents in force on the start
+    date (app/carriers/tariff.py over app/quoting/pricing.py).
 
-    `inputs` are the product's form values plus what the carrier adds (for example its
-    `pricing_coefficient` 自主定价系数). A sandbox carrier prices with this; a real carrier
-    ignores it (and over HTTP it is None)."""
+    `inputs` are pricing inputs: the product's form values plus what the carrier adds (for example
+    its `pricing_coefficient` 自主定价系数); `coverages` are the coverages asked for, which the
+    platform turns into the product's coverage form fields (`<code>` taken yes/no,
+    `<code>_limit` / `<code>_sum_insured` the amount). A sandbox carrier prices with this; a real
+    carrier ignores it (over HTTP it is None)."""
 
-    def price(self, product_key: str, inputs: Mapping[str, Any]) -> PricedProduct: ...
+    def price(
+        self,
+        product_key: str,
+        inputs: Mapping[str, Any],
+        coverages: Sequence[CoverageRequest] = (),
+    ) -> PricedProduct: ...
+
+    def product(self, product_key: str) -> Mapping[str, Any]:
+        """The product document's body in force (line, coverages with names, form, pricing)."""
+        ...
 
     def lineage(self) -> Mapping[str, str]:
-        """Document key → version of every pricing document priced with so far."""
+        """Document key → version of every document priced with so far."""
         ...
 
 
