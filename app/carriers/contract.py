@@ -108,6 +108,7 @@ class PricedProduct(Protocol):
     collected: Mapping[str, Decimal]
     outputs: Mapping[str, Any]
     trace: Any
+    versions: Mapping[str, str]  # "kind:key" → version of every document used (lineage)
     # coverage code → premium, from the product's pricing.coverage_premiums (may be empty)
     coverage_premiums: Mapping[str, Decimal]
 
@@ -118,7 +119,7 @@ class Tariff(Protocol):
     date (app/carriers/tariff.py over app/quoting/pricing.py).
 
     `inputs` are pricing inputs: the product's form values plus what the carrier adds (for example
-    its `pricing_coefficient` 自主定价系数); `coverages` are the coverages asked for, which the
+    its `pricing_factor` 自主定价系数); `coverages` are the coverages asked for, which the
     platform turns into the product's coverage form fields (`<code>` taken yes/no,
     `<code>_limit` / `<code>_sum_insured` the amount). A sandbox carrier prices with this; a real
     carrier ignores it (over HTTP it is None)."""
@@ -132,10 +133,6 @@ class Tariff(Protocol):
 
     def product(self, product_key: str) -> Mapping[str, Any]:
         """The product document's body in force (line, coverages with names, form, pricing)."""
-        ...
-
-    def lineage(self) -> Mapping[str, str]:
-        """Document key → version of every document priced with so far."""
         ...
 
 
@@ -216,7 +213,7 @@ class QuotedCoverage:
     code: str
     name: str
     sum_insured: Decimal | None
-    premium: Decimal
+    premium: Decimal | None  # None: the line is priced as a whole (交强险's three limits)
 
 
 @dataclass(frozen=True)
@@ -509,6 +506,11 @@ class CarrierPlugin:
     make_client: ClientFactory = field(compare=False, repr=False)
     description: str = ""
     contract_version: str = CONTRACT_VERSION
+    # Checks beyond the JSON Schema (e.g. a policy-number format's length): config → problems
+    # (Chinese texts); empty when the configuration is usable.
+    check_config: Callable[[Mapping[str, Any]], list[str]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 class CarrierHookSpecs:
