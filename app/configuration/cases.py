@@ -1,20 +1,24 @@
-"""Running the test cases a pack carries: for rules (through the rules engine), products
-(pricing), fee agreements, message templates and statement mappings. Pure: no database.
+"""Running the test cases a pack carries. Rule documents run their own cases through the rules
+engine; every other kind runs each case through the runner its capability registered
+(app.configuration.kinds): pricing for products (app.quoting.pricing), fee arithmetic for fee
+agreements (app.fees.arithmetic), rendering for message templates (app.messaging.templates),
+row mapping for statement mappings (app.reconciliation.mapping) — the same code the live screens
+run. Pure: no database.
 
 A pack whose cases fail is not installed; `flask pack test` prints what failed and why."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import rules
+from app.configuration.kinds import UnknownKind, kind_spec, rule_kinds
 from app.configuration.reading import SourceDocument
 
+# Kept for callers not yet asking the registry (app.configuration.kinds.rule_kinds).
 RULE_KINDS = ("decision_table", "rule_set")
-VAT = Decimal("1.06")
 
 
 @dataclass(frozen=True)
@@ -32,87 +36,9 @@ class CaseResult:
         return text + (f"\n     {self.detail}" if self.detail and not self.passed else "")
 
 
-def cents(value: Any) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-
 def rules_library(documents: list[dict]) -> rules.Library:
-    return rules.Library(d for d in documents if d["kind"] in RULE_KINDS)
-
-
-def run_product(product: dict, form: dict, library: rules.Library) -> dict:
-    """A product's pricing: form values → premium and the amounts collected with it."""
-    body = product["body"]
-    env = {f["name"]: f.get("default") for f in body.get("form", [])}
-    env.update(form)
-
-    def call(ref: dict) -> dict:
-        compiled = library.get(ref["rule_set"], ref.get("version"))
-        inputs = {}
-        for declared in compiled.declared_inputs():
-            name = declared["name"]
-            expression = ref.get("inputs", {}).get(name)
-            inputs[name] = (
-                env.get(name) if expression is None else rules.evaluate_expression(expression, env)
-            )
-        return compiled.evaluate(inputs)
-
-    outputs = call(body["pricing"])
-    result = dict(outputs)
-    result["premium"] = outputs[body["pricing"]["premium"]]
-    for collected in body.get("collected_with", []):
-        result[collected["code"]] = call(collected)[collected["amount"]]
-    return result
-
-
-def run_fee_agreement(agreement: dict, line: dict) -> dict[str, Decimal]:
-    """One policy line → {fee type: amount}, each fee line rounded half-up to the cent."""
-    fees: dict[str, Decimal] = {}
-    premium = Decimal(str(line["premium"]))
-    for term in agreement["body"]["lines"]:
-        rate = term["rates"].get(line["business_type"])
-        if term["product"] != line["product"] or rate is None:
-            continue
-        names = {k: Decimal(v) if isinstance(v, int) else v for k, v in line.items()}
-        if "when" in term and not rules.evaluate_expression(term["when"], names):
-            continue
-        if "amount" in rate:
-            amount = cents(rate["amount"])
-        else:
-            basis = premium if term["base"] == "premium_incl_tax" else cents(premium / VAT)
-            amount = cents(basis * Decimal(str(rate["ratio"])))
-        fees[term["fee_type"]] = fees.get(term["fee_type"], Decimal(0)) + amount
-    return fees
-
-
-PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z0-9_.]*)\s*\}\}")
-
-
-def render_template(template: dict, values: dict) -> str:
-    return PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), template["body"]["text"])
-
-
-def map_statement_row(mapping: dict, row: dict) -> dict:
-    """One carrier statement row (header → text) → platform fields."""
-    body, record = mapping["body"], {}
-    for column in body["columns"]:
-        headers = [column["header"], *column.get("aliases", [])]
-        header = next((name for name in headers if name in row), None)
-        if header is None or column["field"] == "ignore":
-            continue
-        raw, transform = str(row[header]).strip(), column.get("transform", {"type": "text"})
-        if transform["type"] == "decimal" and raw:
-            value = str(Decimal(raw.replace(",", "")))
-        elif transform["type"] == "percent" and raw:
-            value = str(Decimal(raw.rstrip("%")) / 100)
-        elif transform["type"] == "map":
-            value = transform["values"].get(raw, raw)
-        else:
-            value = raw
-        record[column["field"]] = value
-    if "fee_type" not in record and "default_fee_type" in body:
-        record["fee_type"] = body["default_fee_type"]
-    return record
+    kinds = rule_kinds()
+    return rules.Library(d for d in documents if d["kind"] in kinds)
 
 
 def same(expected: Any, actual: Any) -> bool:
@@ -137,7 +63,7 @@ def run_cases(sources: list[SourceDocument], extra: list[dict] | None = None) ->
     results: list[CaseResult] = []
     for source in sources:
         data = source.data
-        if data["kind"] in RULE_KINDS:
+        if _is_rules_document(data["kind"]):
             results += _rule_cases(source, library)
         for case in data.get("tests", []):
             results.append(_envelope_case(source, case, library))
@@ -182,16 +108,18 @@ def _envelope_case(source: SourceDocument, case: dict, library: rules.Library) -
     return CaseResult(source.file, data["kind"], data["key"], name, passed, detail)
 
 
+def _is_rules_document(kind: str) -> bool:
+    try:
+        return kind_spec(kind).rules_document
+    except UnknownKind:
+        return False
+
+
 def _run_envelope_case(data: dict, case: dict, library: rules.Library) -> Any:
-    kind, given = data["kind"], case.get("input", {})
-    if kind == "product":
-        return run_product(data, given, library)
-    if kind == "fee_agreement":
-        return run_fee_agreement(data, given)
-    if kind == "message_template":
-        return render_template(data, given)
-    if kind == "statement_mapping":
-        return map_statement_row(data, given)
-    if kind in RULE_KINDS:
-        return library.get(data["key"], data["version"]).evaluate(given)
-    raise ValueError(f"no runner for test cases of kind {kind}")
+    try:
+        runner = kind_spec(data["kind"]).run_case
+    except UnknownKind as exc:
+        raise ValueError(str(exc)) from None
+    if runner is None:
+        raise ValueError(f"no runner for test cases of kind {data['kind']}")
+    return runner(data, case.get("input", {}), library)

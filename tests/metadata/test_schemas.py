@@ -37,14 +37,11 @@ from metadata_packs import (
 )
 
 import rules
-from app.configuration.cases import (
-    PLACEHOLDER,
-    map_statement_row,
-    render_template,
-    run_fee_agreement,
-    run_product,
-    same,
-)
+from app.configuration.cases import same
+from app.fees.arithmetic import fees_for_line
+from app.messaging.templates import PLACEHOLDER, render_template
+from app.quoting.pricing import price_product
+from app.reconciliation.mapping import map_statement_row
 
 COLLEAGUE_SCHEMAS = {"decision_table", "rule_set"}
 OUR_SCHEMAS = sorted(
@@ -219,12 +216,13 @@ def _cases(kind: str):
 
 @pytest.mark.parametrize("product, case", _cases("product"))
 def test_product_cases(product, case):
-    assert same(case["expected"], run_product(product, case["input"], rules_library()))
+    priced = price_product(product, case["input"], rules_library())
+    assert same(case["expected"], priced.as_dict())
 
 
 @pytest.mark.parametrize("agreement, case", _cases("fee_agreement"))
 def test_fee_agreement_cases(agreement, case):
-    assert same(case["expected"], run_fee_agreement(agreement, case["input"]))
+    assert same(case["expected"], fees_for_line(agreement, case["input"]))
 
 
 @pytest.mark.parametrize("template, case", _cases("message_template"))
@@ -245,7 +243,7 @@ def test_kinds_with_cases_carry_some():
 def test_brochure_figures():
     """交强险 950.00 × 4% = 38.00; 22,770.41 含税 → 21,481.52 不含税."""
     agreement = next(iter(BY_KIND["fee_agreement"].values()))
-    fees = run_fee_agreement(
+    fees = fees_for_line(
         agreement, {"product": "compulsory_motor", "business_type": "new", "premium": "950.00"}
     )
     assert fees["commission"] == Decimal("38.00")
@@ -385,7 +383,7 @@ def test_commercial_fees_stay_under_the_expense_loading_cap():
     cap = rules_library().get("commercial_motor_parameters").evaluate({"province": "-"})
     for agreement in BY_KIND.get("fee_agreement", {}).values():
         for business_type in ("new", "renewal", "transfer", "combined_first", "combined_other"):
-            fees = run_fee_agreement(
+            fees = fees_for_line(
                 agreement,
                 {
                     "product": "commercial_motor",

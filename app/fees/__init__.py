@@ -1,0 +1,1 @@
+"""Fees: the commission and other fees a dealer earns from carriers, by their fee agreements."""

@@ -1,0 +1,1 @@
+"""Reconciliation: carriers' fee statements read through mapping documents, matched to policies."""
