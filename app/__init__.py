@@ -35,6 +35,9 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
     )
     _import_models()
     _install_data_walls()
+    from app.configuration.kinds import load_kinds
+
+    load_kinds()  # every capability registers its document kinds (the CLI runs through here too)
 
     from app.tenancy.web import init_request_scope
     from app.web.security_headers import init_security_headers
@@ -71,6 +74,7 @@ def _import_models() -> None:
     from app.customers import models as _customers  # noqa: F401
     from app.jobs import models as _jobs  # noqa: F401
     from app.orders import models as _orders  # noqa: F401
+    from app.orders import tasks as _order_tasks  # noqa: F401
     from app.organisation import models as _organisation  # noqa: F401
     from app.organisation import tasks as _tasks  # noqa: F401
     from app.policies import models as _policies  # noqa: F401
@@ -109,12 +113,14 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
     from app.customers import views as customer_views
     from app.jobs import views as job_views
     from app.organisation import views as organisation_views
+    from app.quoting import views as quoting_views
 
     for module in (
         organisation_views,
         customer_views,
         configuration_views,
         camera_views,
+        quoting_views,
         job_views,
         audit_views,
     ):

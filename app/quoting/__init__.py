@@ -1,1 +1,1 @@
-"""Quoting: the desk asks many carriers at once and compares their answers; pricing by the product documents."""
+"""Quoting: the desk asks many carriers at once and compares their answers."""

@@ -3,8 +3,8 @@ collected with it (车船税), the named intermediate values and the document ve
 
 Pure (no database, no Flask): a product's pack test cases, the sandbox carriers' reference
 tariff and the desk all call `price_product`, so they compute the same numbers. Which documents
-are in force on a date is the caller's business (app.configuration.lookup); `DocumentTariff`
-packages products and a rules library found that way."""
+are in force on a date is the caller's business (app.configuration.lookup); the carriers'
+reference tariff (app.carriers.tariff) packages products and a rules library found that way."""
 
 from __future__ import annotations
 
@@ -109,33 +109,3 @@ def _record_versions(compiled: Any, versions: dict[str, str], depth: int = 0) ->
     for step in getattr(compiled, "steps", ()):
         if step.target is not None:
             _record_versions(step.target, versions, depth + 1)
-
-
-class DocumentTariff:
-    """The platform's reference tariff over a fixed set of documents: products by key and the
-    rules library they price with (both as in force on one date). Satisfies the carrier
-    contract's `Tariff` protocol: `price(product_key, inputs) -> PricedProduct`."""
-
-    def __init__(self, products: Mapping[str, Mapping], library: rules.Library) -> None:
-        self.products = dict(products)
-        self.library = library
-
-    def price(
-        self, product_key: str, inputs: Mapping[str, Any], trace: bool = False
-    ) -> PricedProduct:
-        product = self.products.get(product_key)
-        if product is None:
-            raise KeyError(f"no product {product_key!r} in force")
-        return price_product(product, inputs, self.library, trace=trace)
-
-
-def tariff_in_force(session: Any, tenant_id: int | None, on: Any) -> DocumentTariff:
-    """The reference tariff a tenant prices with on date `on`: the product documents and rule
-    documents in force that day (the tenant's own overriding the platform's)."""
-    from app.configuration.lookup import documents_in_force, rules_library_in_force
-
-    products = {
-        version.document.key: version.data
-        for version in documents_in_force(session, "product", tenant_id, on)
-    }
-    return DocumentTariff(products, rules_library_in_force(session, tenant_id, on))

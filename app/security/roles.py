@@ -56,6 +56,7 @@ WRITE_PERMISSIONS = READ_PERMISSIONS | {
     "retry",  # an action: Flask-AppBuilder names its permission after the action
     "revoke",  # camera actions
     "rotate_token",
+    "unlock",  # lifting a login lock-out from the user list
 }
 SELF_SERVICE = {
     ("can_userinfo", "DealerUserView"),
@@ -89,6 +90,8 @@ ARRIVALS_READ = {
     "WalkInLeadView": "read",
 }
 CAMERAS_WRITE = {"CameraView": "write", "CameraMonitorView": "read"}
+# Who registers cameras may also delete a bad read of them (e.g. a broken clock's date).
+EVENTS_DELETE = {"CameraEventView": "write", "WalkInLeadView": "write"}
 
 ROLE_POLICY: dict[str, dict[str, str]] = {
     TENANT_ADMIN: {
@@ -107,8 +110,7 @@ ROLE_POLICY: dict[str, dict[str, str]] = {
         "JobRecordApi": "read",
         **CAMERAS_WRITE,
         "ArrivalsView": "read",
-        "CameraEventView": "read",
-        "WalkInLeadView": "read",
+        **EVENTS_DELETE,
     },
     REGION_MANAGER: {**ORG, **REFERENCE, **CUSTOMERS_READ, "JobRecordView": "read"},
     STORE_MANAGER: {
@@ -118,6 +120,7 @@ ROLE_POLICY: dict[str, dict[str, str]] = {
         "DealerUserView": "read",
         **ARRIVALS_READ,
         **CAMERAS_WRITE,
+        **EVENTS_DELETE,
     },
     INSURANCE_DESK: {**ORG, **REFERENCE, **CUSTOMERS_WRITE, **ARRIVALS_READ},
     RENEWAL_SPECIALIST: {**ORG, **REFERENCE, **CUSTOMERS_WRITE, **ARRIVALS_READ},
@@ -150,6 +153,19 @@ for _policy in ROLE_POLICY.values():
     _policy.update({k: v for k, v in CONFIGURATION.items() if k not in _policy})
 
 ALL_ROLES = [PLATFORM_ADMIN, *ROLE_POLICY]
+
+
+def grant(policy: dict[str, dict[str, str]]) -> None:
+    """Merge a capability's own policy (role → view → level) into the roles' policy. Each
+    capability declares it in its `permissions.py`, imported before the roles are synchronised;
+    a level never lowers one granted elsewhere."""
+    for role, views in policy.items():
+        if role not in ROLE_POLICY:
+            raise KeyError(f"unknown role {role!r}")
+        target = ROLE_POLICY[role]
+        for view, level in views.items():
+            if target.get(view) != "write":
+                target[view] = level
 
 
 def allowed_pairs(role: str, catalogue: set[tuple[str, str]]) -> set[tuple[str, str]]:
