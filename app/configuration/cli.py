@@ -26,11 +26,17 @@ from app.tenancy.scope import system_scope, use_scope
 pack_cli = AppGroup("pack", help="Metadata packs: validate, test, install, upgrade, export.")
 
 
+class PackRefused(click.ClickException):
+    """The pack was refused and nothing was written: exit 2 (exit 1 is failed test cases)."""
+
+    exit_code = 2
+
+
 def _read(path: str):
     try:
         return read_pack(Path(path))
     except PackError as exc:
-        raise click.ClickException(f"pack refused:\n{exc}") from exc
+        raise PackRefused(f"pack refused:\n{exc}") from exc
 
 
 def _tenant_id(code: str | None) -> int | None:
@@ -76,7 +82,7 @@ def install(path: str, tenant_code: str | None) -> None:
         try:
             plan = install_pack(db.session, source, _tenant_id(tenant_code), "cli")
         except PackError as exc:
-            raise click.ClickException(f"pack refused, nothing installed:\n{exc}") from exc
+            raise PackRefused(f"pack refused, nothing installed:\n{exc}") from exc
     click.echo(plan.render(with_diff=False))
     click.echo("installed")
 
@@ -100,7 +106,7 @@ def upgrade(path: str, tenant_code: str | None, dry_run: bool) -> None:
         try:
             plan = install_pack(db.session, source, tenant_id, "cli")
         except PackError as exc:
-            raise click.ClickException(f"upgrade refused, nothing changed:\n{exc}") from exc
+            raise PackRefused(f"upgrade refused, nothing changed:\n{exc}") from exc
     click.echo(plan.render())
     click.echo("upgraded")
 

@@ -98,6 +98,7 @@ def plan_install(session: Session, source: PackSource, tenant_id: int | None) ->
     plan.problems += _version_problems(source, plan.previous_version)
     plan.problems += _requirement_problems(source, installed)
     current = current_documents(session, tenant_id)
+    plan.problems += _platform_reuse_problems(source, current, tenant_id)
     for document in source.documents:
         plan.documents.append(
             _document_change(document, current.get((document.kind, document.key)))
@@ -273,6 +274,32 @@ def _owner_problems(source: PackSource, tenant_id: int | None) -> list[Problem]:
             )
         ]
     return []
+
+
+def _platform_reuse_problems(
+    source: PackSource, current: dict[tuple[str, str], DocumentVersion], tenant_id: int | None
+) -> list[Problem]:
+    """A tenant pack may not reuse the kind and key of a platform document: the platform's
+    document is shared by every tenant and cannot become one tenant's."""
+    if tenant_id is None:
+        return []
+    problems = []
+    for document in source.documents:
+        existing = current.get((document.kind, document.key))
+        if existing is None or existing.document.tenant_id is not None:
+            continue
+        owner = existing.document.pack.name if existing.document.pack else "the platform"
+        problems.append(
+            Problem(
+                source.name,
+                document.file,
+                f"{document.kind} {document.key!r} is a platform document (pack {owner}); "
+                "a tenant pack cannot reuse its kind and key: choose another key",
+                document.line_of("$.key"),
+                "$.key",
+            )
+        )
+    return problems
 
 
 def _version_problems(source: PackSource, previous: str | None) -> list[Problem]:

@@ -169,3 +169,70 @@ def test_no_yaml_is_read_outside_the_safe_reader():
         and str(path.relative_to(root)) not in allowed
     ]
     assert offenders == []
+
+
+# --- finding 12: a tenant pack reusing a platform document's kind and key ---------------------
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _platform_core(app) -> None:
+    from sqlalchemy import select
+
+    from app.configuration.models import InstalledPack
+    from app.extensions import db
+    from app.tenancy.scope import system_scope, use_scope
+
+    with use_scope(system_scope()):
+        installed = db.session.scalar(
+            select(InstalledPack).where(
+                InstalledPack.name == "core", InstalledPack.tenant_id.is_(None)
+            )
+        )
+    if installed is None:
+        result = app.test_cli_runner().invoke(
+            args=["pack", "install", str(ROOT / "metadata/packs/core")]
+        )
+        assert result.exit_code == 0, result.output
+
+
+def _shadowing_pack(tmp_path: Path) -> Path:
+    import yaml
+
+    platform = yaml.safe_load(
+        (ROOT / "metadata/packs/core/list_views/policy_list.yaml").read_text(encoding="utf-8")
+    )
+    return Path(
+        write_pack(tmp_path, "shadow", documents=[{**platform, "version": "9.0.0", "title": "x"}])
+    )
+
+
+def _counts():
+    from sqlalchemy import func, select
+
+    from app.configuration.models import Document, DocumentVersion, InstalledPack
+    from app.extensions import db
+    from app.tenancy.scope import system_scope, use_scope
+
+    with use_scope(system_scope()):
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (InstalledPack, Document, DocumentVersion)
+        )
+
+
+def test_a_tenant_pack_reusing_a_platform_document_is_refused_by_the_cli(app, tmp_path):
+    _platform_core(app)
+    world = build_world(app)
+    before = _counts()
+    result = app.test_cli_runner().invoke(
+        args=["pack", "install", str(_shadowing_pack(tmp_path)), "--tenant", world.code]
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert (
+        "shadow: list_views/policy_list.yaml:2: $.key: list_view 'policy_list' is a platform "
+        "document" in result.output
+    )
+    assert _counts() == before
