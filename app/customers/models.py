@@ -8,7 +8,7 @@ import enum
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.columns import enum_type
@@ -29,6 +29,30 @@ class FuelType(enum.StrEnum):
     PLUGIN_HYBRID = "plugin_hybrid"
     ELECTRIC = "electric"
 
+
+class VehicleUsage(enum.StrEnum):
+    """使用性质: what the tariff and the carriers' underwriting rules ask about a vehicle."""
+
+    PRIVATE = "private"
+    NON_COMMERCIAL = "non_commercial"
+    COMMERCIAL = "commercial"
+
+
+# 交强险 vehicle classes, as the compulsory_motor product and its tariff tables name them.
+VEHICLE_CLASSES = (
+    "家庭自用汽车",
+    "企业非营业客车",
+    "机关非营业客车",
+    "营业客车",
+    "非营业货车",
+    "营业货车",
+    "摩托车",
+)
+USAGE_LABELS = {
+    VehicleUsage.PRIVATE: _l("Private"),
+    VehicleUsage.NON_COMMERCIAL: _l("Non-commercial"),
+    VehicleUsage.COMMERCIAL: _l("Commercial"),
+}
 
 CUSTOMER_KIND_LABELS = {CustomerKind.PERSON: _l("Person"), CustomerKind.COMPANY: _l("Company")}
 FUEL_LABELS = {
@@ -93,6 +117,14 @@ class Vehicle(TenantScoped, Model):
         default=FuelType.PETROL,
     )
     purchase_price: Mapped[decimal.Decimal | None] = mapped_column(Numeric(12, 2))
+    vehicle_class: Mapped[str] = mapped_column(
+        String(16), default=VEHICLE_CLASSES[0], comment="交强险车辆种类"
+    )
+    tonnage: Mapped[decimal.Decimal | None] = mapped_column(Numeric(6, 2), comment="t")
+    is_new: Mapped[bool] = mapped_column(Boolean, default=False, comment="新车 (not registered)")
+    usage: Mapped[VehicleUsage] = mapped_column(
+        enum_type(VehicleUsage, 16), default=VehicleUsage.PRIVATE
+    )
 
     customer: Mapped[Customer | None] = relationship(back_populates="vehicles")
     brand: Mapped[Brand | None] = relationship()
@@ -108,3 +140,9 @@ class Vehicle(TenantScoped, Model):
     @validates("vin")
     def _check_vin(self, key, value):
         return check_vin(value)
+
+    @validates("vehicle_class")
+    def _check_vehicle_class(self, key, value):
+        if value not in VEHICLE_CLASSES:
+            raise ValueError(f"vehicle class must be one of {', '.join(VEHICLE_CLASSES)}")
+        return value

@@ -22,6 +22,19 @@ class InvalidIdentifier(ValueError):
         return self.chinese if lang == "zh" else str(self)
 
 
+# A Chinese input method types letters and digits in their full-width forms (U+FF01–U+FF5E:
+# `１３８…`, `京Ａ１２３４５`) and the ideographic space; they are the same characters to a person,
+# so every identifier is read through `half_width` before it is checked and stored.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FULL_WIDTH[0x3000] = ord(" ")
+
+
+def half_width(value: str | None) -> str:
+    """`value` with full-width ASCII forms and the ideographic space turned half-width; every
+    other character (the plate's 京, 学, 警 …) is kept."""
+    return (value or "").translate(_FULL_WIDTH)
+
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
@@ -31,7 +44,7 @@ def resident_id_check_char(first17: str) -> str:
 
 
 def check_resident_id(value: str, today: datetime.date | None = None) -> str:
-    text = (value or "").strip().upper()
+    text = half_width(value).strip().upper()
     if not re.fullmatch(r"\d{17}[\dX]", text):
         raise InvalidIdentifier(
             "resident ID must be 17 digits and a digit or X",
@@ -74,7 +87,7 @@ def uscc_check_char(first17: str) -> str:
 
 
 def check_uscc(value: str) -> str:
-    text = (value or "").strip().upper()
+    text = half_width(value).strip().upper()
     if len(text) != 18:
         raise InvalidIdentifier(
             "social credit code must be 18 characters", "统一社会信用代码应为 18 位"
@@ -112,7 +125,7 @@ def vin_check_char(vin: str) -> str:
 
 
 def check_vin(value: str) -> str:
-    text = (value or "").strip().upper()
+    text = half_width(value).strip().upper()
     if len(text) != 17:
         raise InvalidIdentifier("VIN must be 17 characters", "车架号（VIN）应为 17 位")
     bad = [c for c in text if c not in VIN_VALUES]
@@ -155,7 +168,7 @@ def plate_kind(value: str) -> str:
 
 
 def normalise_plate(value: str) -> str:
-    return re.sub(r"[\s·•.\-]", "", (value or "")).upper()
+    return re.sub(r"[\s·•・.\-]", "", half_width(value)).upper()
 
 
 def check_plate(value: str) -> str:
@@ -164,7 +177,7 @@ def check_plate(value: str) -> str:
 
 
 def check_mobile(value: str) -> str:
-    text = re.sub(r"[\s-]", "", value or "")
+    text = re.sub(r"[\s-]", "", half_width(value))
     if text.startswith("+86"):
         text = text[3:]
     if not re.fullmatch(r"1[3-9]\d{9}", text):
