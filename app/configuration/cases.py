@@ -17,9 +17,6 @@ import rules
 from app.configuration.kinds import UnknownKind, kind_spec, rule_kinds
 from app.configuration.reading import SourceDocument
 
-# Kept for callers not yet asking the registry (app.configuration.kinds.rule_kinds).
-RULE_KINDS = ("decision_table", "rule_set")
-
 
 @dataclass(frozen=True)
 class CaseResult:

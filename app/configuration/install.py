@@ -15,13 +15,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.audit.models import utcnow
-from app.configuration.cases import RULE_KINDS, CaseResult, run_cases
+from app.configuration.cases import CaseResult, run_cases
 from app.configuration.entities import (
     EntityDefinition,
     TablePlan,
     apply_changes,
     plan_changes,
 )
+from app.configuration.kinds import CheckContext, PublishContext, UnknownKind, kind_spec, rule_kinds
 from app.configuration.models import (
     Document,
     DocumentVersion,
@@ -104,11 +105,12 @@ def plan_install(session: Session, source: PackSource, tenant_id: int | None) ->
             _document_change(document, current.get((document.kind, document.key)))
         )
         plan.problems += _version_raise_problems(source.name, document, plan.documents[-1])
-    plan.problems += _entity_problems(source, current, tenant_id, plan)
+    plan.problems += _kind_problems(source, current, tenant_id, plan)
+    rule_documents = rule_kinds()
     extra = [
         v.data
         for (kind, _), v in current.items()
-        if kind in RULE_KINDS and v.document.pack_id != (existing.id if existing else None)
+        if kind in rule_documents and v.document.pack_id != (existing.id if existing else None)
     ]
     plan.cases = run_cases(source.documents, extra)
     for case in plan.cases:
@@ -141,7 +143,7 @@ def _apply(session: Session, source, tenant_id, actor, plan: InstallPlan) -> Non
     pack = _pack_row(session, source, tenant_id, actor)
     current = current_documents(session, tenant_id)
     now = utcnow()
-    entity_steps = []
+    publishing = []
     for document, change in zip(source.documents, plan.documents, strict=True):
         if change.status == "unchanged":
             continue
@@ -173,11 +175,14 @@ def _apply(session: Session, source, tenant_id, actor, plan: InstallPlan) -> Non
         session.add(version)
         session.flush()
         row.current_version = version
-        if document.kind == "entity":
-            entity_steps.append((previous, document, version))
-    session.flush()  # data first: SQLite then runs the DDL below inside this transaction
-    for previous, document, version in entity_steps:
-        publish_entity_tables(session, previous, document.data, version, tenant_id)
+        on_publish = kind_spec(document.kind).on_publish
+        if on_publish is not None:
+            publishing.append(
+                (on_publish, PublishContext(session, version, previous, document.data, tenant_id))
+            )
+    session.flush()  # data first: SQLite then runs the DDL of entities inside this transaction
+    for on_publish, context in publishing:
+        on_publish(context)
     bump_epoch(session)
 
 
@@ -407,28 +412,38 @@ def _version_raise_problems(
     ]
 
 
-def _entity_problems(source: PackSource, current, tenant_id, plan: InstallPlan) -> list[Problem]:
+def _kind_problems(source: PackSource, current, tenant_id, plan: InstallPlan) -> list[Problem]:
+    """Each document's checks beyond the schema, by its kind (app.configuration.kinds)."""
+    context = CheckContext(source.name, source.documents, current, tenant_id)
     problems = []
-    entity_names = {key for kind, key in current if kind == "entity"} | {
-        d.data["body"]["name"] for d in source.documents if d.kind == "entity"
-    }
     for document in source.documents:
-        if document.kind != "entity":
-            continue
-        body = document.data["body"]
-        problems += _layout_problems(source.name, document, body, entity_names)
-        previous = current.get(("entity", document.key))
-        old = (
-            EntityDefinition(previous.body["name"], tenant_id, previous.body) if previous else None
-        )
-        table_plan = plan_changes(old, EntityDefinition(body["name"], tenant_id, body))
-        plan.tables.append(table_plan)
-        problems += [
-            Problem(
-                source.name, document.file, r, document.line_of("$.body.fields"), "$.body.fields"
+        try:
+            problems += kind_spec(document.kind).check(document, context)
+        except UnknownKind as exc:
+            problems.append(
+                Problem(source.name, document.file, str(exc), document.line_of("$.kind"), "$.kind")
             )
-            for r in table_plan.refusals
-        ]
+    plan.tables += context.tables
+    return problems
+
+
+def entity_problems(document: SourceDocument, context: CheckContext) -> list[Problem]:
+    """An entity's layout names its fields, its references resolve, and the change to its table
+    is allowed (the table plan goes to the context, shown in the install plan)."""
+    entity_names = {key for kind, key in context.current if kind == "entity"} | {
+        d.data["body"]["name"] for d in context.documents if d.kind == "entity"
+    }
+    body = document.data["body"]
+    problems = _layout_problems(context.pack, document, body, entity_names)
+    previous = context.current.get(("entity", document.key))
+    tenant_id = context.tenant_id
+    old = EntityDefinition(previous.body["name"], tenant_id, previous.body) if previous else None
+    table_plan = plan_changes(old, EntityDefinition(body["name"], tenant_id, body))
+    context.tables.append(table_plan)
+    problems += [
+        Problem(context.pack, document.file, r, document.line_of("$.body.fields"), "$.body.fields")
+        for r in table_plan.refusals
+    ]
     return problems
 
 
@@ -500,11 +515,18 @@ def publish_version(session: Session, version: DocumentVersion, actor: str) -> N
         problems.append(
             Problem("console", file, f"version must be above {current.version}", None, "$.version")
         )
+    spec = kind_spec(document.kind)
+    visible = current_documents(session, document.tenant_id)
     if not problems:
+        source = SourceDocument(file, data)
+        context = CheckContext("console", [source], visible, document.tenant_id)
+        problems += spec.check(source, context)
+    if not problems:
+        rule_documents = rule_kinds()
         others = [
             v.data
-            for (kind, key), v in current_documents(session, document.tenant_id).items()
-            if kind in RULE_KINDS and key != document.key
+            for (kind, key), v in visible.items()
+            if kind in rule_documents and key != document.key
         ]
         failed = [c for c in run_cases([SourceDocument(file, data)], others) if not c.passed]
         problems += [
@@ -514,12 +536,13 @@ def publish_version(session: Session, version: DocumentVersion, actor: str) -> N
         session.rollback()
         raise PackError(problems)
     try:
+        version.effective_from = version.effective_from or _date(data.get("effective_from"))
         version.status = VersionStatus.PUBLISHED
         version.published_at, version.published_by = utcnow(), actor
         document.current_version = version
         session.flush()
-        if document.kind == "entity":
-            publish_entity_tables(session, current, data, version, document.tenant_id)
+        if spec.on_publish is not None:
+            spec.on_publish(PublishContext(session, version, current, data, document.tenant_id))
         bump_epoch(session)
         session.commit()
     except Exception:

@@ -18,9 +18,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 import rules
+from app.configuration.kinds import rule_kinds
 from app.configuration.models import Document, DocumentVersion, VersionStatus
-
-RULE_KINDS = ("decision_table", "rule_set")
 
 
 def starts_on(version: DocumentVersion) -> datetime.date:
@@ -96,7 +95,7 @@ def rules_library_in_force(
 ) -> rules.Library:
     """The decision tables and rule sets a tenant uses on `on`, as a rules library. Every version
     started by then is in it (a product may pin one), the one in force being each key's latest."""
-    chosen = _overriding(_documents(session, RULE_KINDS, tenant_id), on)
+    chosen = _overriding(_documents(session, rule_kinds(), tenant_id), on)
     library = rules.Library()
     for _, document in sorted(chosen.items()):
         for version in versions_in_force(document, on):

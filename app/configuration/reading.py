@@ -14,6 +14,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from app.configuration.kinds import KIND_FOLDERS, UnknownKind, kind_spec  # noqa: F401 (re-exported)
 from app.configuration.safe_input import (
     InputLimits,
     InputRefused,
@@ -24,21 +25,6 @@ from app.configuration.safe_input import (
 )
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "metadata" / "schemas"
-KIND_FOLDERS = {
-    "entity": "entities",
-    "product": "products",
-    "fee_agreement": "fee_agreements",
-    "service_catalog": "service_catalogs",
-    "service_package": "service_packages",
-    "list_view": "list_views",
-    "report": "reports",
-    "rule_set": "rule_sets",
-    "decision_table": "decision_tables",
-    "renewal_policy": "renewal_policies",
-    "message_template": "message_templates",
-    "carrier": "carriers",
-    "statement_mapping": "statement_mappings",
-}
 DATA_FOLDERS = {"reference"}  # folders of a pack holding data files, not documents
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
 REFUSED = "refused:"  # how a problem says the input was refused unread (size, depth, anchors)
@@ -214,6 +200,7 @@ def read_pack(folder: Path) -> PackSource:
         if data is None:
             continue
         document_problems = schema_problems("document", data, name, relative, lines)
+        document_problems += _kind_problems(name, relative, data, lines, document_problems)
         problems += document_problems
         if not document_problems:
             documents.append(SourceDocument(relative, data, lines))
@@ -221,6 +208,24 @@ def read_pack(folder: Path) -> PackSource:
     if problems:
         raise PackError(problems)
     return PackSource(folder, manifest, documents)
+
+
+def _kind_problems(
+    pack: str, file: str, data: Any, lines: dict[str, int], found: list[Problem]
+) -> list[Problem]:
+    """A document whose kind no capability registers (app.configuration.kinds) is refused,
+    naming the file — unless the schema already refused its kind."""
+    if found or not isinstance(data, dict):
+        return []
+    try:
+        kind_spec(data.get("kind", ""))
+    except UnknownKind as exc:
+        return [
+            Problem(
+                pack, file, str(exc), SourceDocument(file, data, lines).line_of("$.kind"), "$.kind"
+            )
+        ]
+    return []
 
 
 def document_files(folder: Path) -> list[Path]:

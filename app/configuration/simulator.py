@@ -1,8 +1,13 @@
 """The rule simulator's services: which rule documents a user may try, a form of their declared
-inputs, a traced evaluation, and saving the tried inputs as a test case (a new draft)."""
+inputs, a traced evaluation, and saving the tried inputs as a test case (a new draft).
+
+A document is tried in its current version, beside the other rule documents in force on the day
+asked (today by default) for the document's tenant — or the user's, for a platform document — so
+its steps and look-ups resolve to what a quote of that day would use."""
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from packaging.version import Version
@@ -10,28 +15,35 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import rules
-from app.configuration.cases import RULE_KINDS
+from app.configuration.kinds import rule_kinds
+from app.configuration.lookup import rules_library_in_force
 from app.configuration.models import Document, DocumentVersion, VersionStatus
+from app.tenancy.scope import current_scope
 
 
 def rule_documents(session: Session) -> list[Document]:
     """Published decision tables and rule sets the current scope sees."""
     return session.scalars(
         select(Document)
-        .where(Document.kind.in_(RULE_KINDS), Document.current_version_id.is_not(None))
+        .where(Document.kind.in_(rule_kinds()), Document.current_version_id.is_not(None))
         .order_by(Document.kind, Document.key)
     ).all()
 
 
-def compile_document(session: Session, document: Document):
-    """The document's current version, compiled with every visible rule document beside it so
-    the rule sets' steps and look-ups resolve."""
-    library = rules.Library(d.current_version.data for d in rule_documents(session))
+def compile_document(session: Session, document: Document, on: datetime.date | None = None):
+    """The document's current version, compiled with the rule documents in force on `on` beside
+    it so the rule sets' steps and look-ups resolve."""
+    scope = current_scope()
+    tenant_id = document.tenant_id if document.tenant_id is not None else scope and scope.tenant_id
+    library = rules_library_in_force(session, tenant_id, on or datetime.date.today())
+    library.add(document.current_version.data)  # the version tried is its key's latest
     return library.get(document.key, document.current_version.version)
 
 
-def simulate(session: Session, document: Document, inputs: dict, lang: str) -> dict:
-    return rules.simulate(compile_document(session, document), inputs, lang)
+def simulate(
+    session: Session, document: Document, inputs: dict, lang: str, on: datetime.date | None = None
+) -> dict:
+    return rules.simulate(compile_document(session, document, on), inputs, lang)
 
 
 def next_patch(version: str) -> str:
