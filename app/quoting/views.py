@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
 
 
 def register(appbuilder: AppBuilder) -> None:
@@ -10,7 +11,17 @@ def register(appbuilder: AppBuilder) -> None:
     from app.orders.api import OrderApi, PaymentCallbackApi
     from app.quoting import permissions  # noqa: F401 - merges the desk's permissions
     from app.quoting.api import QuoteApi
+    from app.quoting.desk import DeskView
 
     appbuilder.add_api(QuoteApi)
     appbuilder.add_api(OrderApi)
     appbuilder.add_api(PaymentCallbackApi)
+    appbuilder.add_view(
+        DeskView,
+        "Quote and issue",
+        label=_l("Quote and issue"),
+        icon="fa-calculator",
+        category="Issuing",
+        category_label=_l("Issuing"),
+        category_icon="fa-file-text-o",
+    )
