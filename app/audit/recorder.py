@@ -22,6 +22,9 @@ from app.tenancy.mixins import Scoped
 from app.tenancy.scope import current_scope
 
 MASKED = "******"
+# The most characters of one value the trail keeps; a longer value is cut with a marker, so an
+# oversized write cannot store a second large copy in the audit table.
+MAX_VALUE_CHARS = 2000
 SECRET_COLUMNS = {"password", "token_hash", "secret"}
 # Columns that change on every login; auditing them would bury the real changes.
 NOISE_COLUMNS = {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk"}
@@ -78,7 +81,16 @@ def _actor() -> tuple[int | None, str, str | None]:
 
 
 def _shown(column: str, value: Any) -> Any:
-    return MASKED if column in SECRET_COLUMNS and value is not None else to_json_value(value)
+    if column in SECRET_COLUMNS and value is not None:
+        return MASKED
+    return capped(to_json_value(value))
+
+
+def capped(value: Any) -> Any:
+    """`value`, or its first MAX_VALUE_CHARS characters and a marker saying how long it was."""
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        return f"{value[:MAX_VALUE_CHARS]}…[truncated: {len(value):,} characters]"
+    return value
 
 
 def _row_values(obj) -> dict[str, Any]:

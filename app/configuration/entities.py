@@ -55,6 +55,8 @@ ZH_TYPES = {
     "datetime": "时间",
 }
 SYSTEM_COLUMNS = ("id", "tenant_id", "org_node_id", "created_at", "created_by", "changed_at")
+STRING_MAX_LENGTH = 255
+TEXT_MAX_LENGTH = 10_000
 
 
 def column_type(spec: dict):
@@ -314,8 +316,8 @@ def coerce_value(spec: dict, raw: Any) -> Any:
                 )
             return str(raw)
         text = str(raw)
-        if kind == "string" and len(text) > spec.get("max_length", 255):
-            limit = spec.get("max_length", 255)
+        limit = max_length(spec)
+        if limit is not None and len(text) > limit:
             raise FieldError(name, f"at most {limit} characters", f"最多 {limit} 个字符")
         return text
     except InvalidIdentifier as exc:
@@ -326,6 +328,16 @@ def coerce_value(spec: dict, raw: Any) -> Any:
         raise FieldError(
             name, f"not a valid {kind}: {raw!r}", f"不是有效的{ZH_TYPES.get(kind, kind)}：{raw!r}"
         ) from exc
+
+
+def max_length(spec: dict) -> int | None:
+    """The most characters a string or text field takes: the document's max_length, else 255 for
+    string and 10,000 for text. Every text value is bounded, so no one stores megabytes."""
+    if spec["type"] == "string":
+        return spec.get("max_length", STRING_MAX_LENGTH)
+    if spec["type"] == "text":
+        return spec.get("max_length", TEXT_MAX_LENGTH)
+    return None
 
 
 def default_value(spec: dict) -> Any:

@@ -236,3 +236,99 @@ def test_a_tenant_pack_reusing_a_platform_document_is_refused_by_the_cli(app, tm
         "document" in result.output
     )
     assert _counts() == before
+
+
+# --- finding 8 (part): entity text fields are bounded, and so is the audit trail's copy -------
+
+
+NOTE = {"name": "note", "label": {"zh": "备注", "en": "Note"}, "type": "text"}
+CODE = {"name": "code", "label": {"zh": "编号", "en": "Code"}, "type": "string", "max_length": 8}
+
+
+@pytest.fixture(scope="module")
+def noted(app, tmp_path_factory):
+    """A tenant with an entity holding a text and a short string field, and a store manager."""
+    from tests.app.conftest import install_for, reminder_entity
+
+    world = build_world(app, {"manager": ("store_manager", "store_a")})
+    folder = write_pack(
+        tmp_path_factory.mktemp("noted"),
+        f"noted_{world.code.lower()}",
+        documents=[reminder_entity(extra_fields=[NOTE, CODE])],
+    )
+    install_for(app, world, folder)
+    return world
+
+
+def _bearer(client, username: str) -> dict[str, str]:
+    from tests.app.conftest import api_token
+
+    return {"Authorization": f"Bearer {api_token(client, username)}"}
+
+
+def _reminder(**extra) -> dict:
+    return {"plate": "沪A12345", "due_date": "2026-12-31", **extra}
+
+
+def _entity_rows(world, model_name: str = "inspection_reminder") -> int:
+    from sqlalchemy import func, select
+
+    from app.configuration.runtime import REGISTRY
+    from app.extensions import db
+    from app.tenancy.scope import system_scope, use_scope
+
+    with use_scope(system_scope()):
+        model = REGISTRY.get(db.session, model_name, world.tenant_id).model
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"note": "x" * 10_001}, "note", "at most 10000 characters"),
+        ({"code": "x" * 9}, "code", "at most 8 characters"),
+    ],
+)
+def test_an_oversized_text_value_is_refused_naming_the_field(client, noted, values, field, message):
+    headers = _bearer(client, noted.users["manager"])
+    before = _entity_rows(noted)
+    answer = client.post("/api/v1/inspection_reminder/", json=_reminder(**values), headers=headers)
+    assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
+    assert message in str(answer.get_json()["message"][field])
+    assert _entity_rows(noted) == before
+
+
+def test_a_megabyte_value_is_refused_and_nothing_is_stored(client, noted):
+    headers = _bearer(client, noted.users["manager"])
+    before = _entity_rows(noted)
+    answer = client.post(
+        "/api/v1/inspection_reminder/", json=_reminder(note="x" * 2_000_000), headers=headers
+    )
+    assert 400 <= answer.status_code < 500
+    assert _entity_rows(noted) == before
+
+
+def test_the_audit_trail_keeps_a_capped_copy_of_a_long_value(client, noted):
+    import json
+
+    from sqlalchemy import select
+
+    from app.audit.models import AuditRecord
+    from app.extensions import db
+    from app.tenancy.scope import system_scope, use_scope
+
+    headers = _bearer(client, noted.users["manager"])
+    created = client.post(
+        "/api/v1/inspection_reminder/", json=_reminder(note="长" * 9_000), headers=headers
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)[:300]
+    assert created.get_json()["result"]["note"] == "长" * 9_000  # the record keeps it whole
+    with use_scope(system_scope()):
+        audited = db.session.scalar(
+            select(AuditRecord).where(
+                AuditRecord.entity == f"x{noted.tenant_id}_inspection_reminder",
+                AuditRecord.record_id == str(created.get_json()["id"]),
+            )
+        )
+    note = json.loads(audited.after)["note"]
+    assert note == "长" * 2000 + "…[truncated: 9,000 characters]"
