@@ -2,7 +2,13 @@
 
 from app.security import roles as r
 
-DESK = {"QuoteApi": "write", "OrderApi": "write", "DeskView": "write", "OrderView": "write"}
+DESK = {
+    "QuoteApi": "write",
+    "OrderApi": "write",
+    "DeskView": "write",
+    "OrderView": "read",
+    "ServiceContractView": "read",
+}
 
 r.grant(
     {
@@ -10,7 +16,8 @@ r.grant(
         r.STORE_MANAGER: DESK,
         r.INSURANCE_DESK: DESK,
         r.RENEWAL_SPECIALIST: DESK,
-        r.REGION_MANAGER: {"QuoteApi": "read", "OrderApi": "read", "OrderView": "read"},
-        r.FINANCE: {"OrderApi": "read", "OrderView": "read"},
+        r.REGION_MANAGER: {"OrderApi": "read", "OrderView": "read", "ServiceContractView": "read"},
+        r.FINANCE: {"OrderApi": "read", "OrderView": "read", "ServiceContractView": "read"},
+        r.SERVICE_ADVISOR: {"ServiceContractView": "read"},
     }
 )

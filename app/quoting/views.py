@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 def register(appbuilder: AppBuilder) -> None:
     from app.orders import tasks  # noqa: F401 - registers the issuing job
     from app.orders.api import OrderApi, PaymentCallbackApi
+    from app.orders.views import OrderView, ServiceContractView
     from app.quoting import permissions  # noqa: F401 - merges the desk's permissions
     from app.quoting.api import QuoteApi
     from app.quoting.desk import DeskView
@@ -24,4 +25,14 @@ def register(appbuilder: AppBuilder) -> None:
         category="Issuing",
         category_label=_l("Issuing"),
         category_icon="fa-file-text-o",
+    )
+    appbuilder.add_view(
+        OrderView, "Orders", label=_l("Orders"), icon="fa-shopping-cart", category="Issuing"
+    )
+    appbuilder.add_view(
+        ServiceContractView,
+        "Service contracts",
+        label=_l("Service contracts"),
+        icon="fa-handshake-o",
+        category="Issuing",
     )
