@@ -72,7 +72,7 @@ class QuoteApi(BaseApi):
             schema: {type: integer, enum: [0, 1]}
           responses:
             201: {description: every carrier answered}
-            202: {description: carriers are being asked; poll GET /quote/{id}}
+            202: {description: "carriers are being asked; poll GET /quote/{id}"}
             422: {description: a field is wrong; the answer names it}
         """
         scope = current_scope()
