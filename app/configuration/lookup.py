@@ -1,10 +1,12 @@
 """The document versions in force on a date: what a quote, a fee or a renewal dated that day uses.
 
-A published version is in force from its `effective_from` date, or from the day it was published
-when it names none; on a given day the version in force is the one that started most recently
-(the later publication when two start the same day). A version starting after the day is not
-used. A tenant's own document overrides the platform's of the same kind and key — on the days
-the tenant's document has a version in force; before that the platform's applies.
+A published version is in force from its `effective_from` date. One naming no date starts the
+day it was published — except a document's first version, which also applies to any earlier day
+(there is nothing older to apply, and history such as last year's policies is priced with it).
+On a given day the version in force is the one that started most recently (the later
+publication when two start the same day); a version starting after the day is not used. A
+tenant's own document overrides the platform's of the same kind and key on the days the tenant's
+document has a version in force; before that the platform's applies.
 
 Reads through the ORM, so the tenant guard applies: call it in a scope that sees the tenant's
 documents (the tenant's users, a job of theirs, or the system scope)."""
@@ -22,23 +24,23 @@ from app.configuration.kinds import rule_kinds
 from app.configuration.models import Document, DocumentVersion, VersionStatus
 
 
-def starts_on(version: DocumentVersion) -> datetime.date:
-    """The first day `version` is in force."""
+def starts_on(version: DocumentVersion, first: bool = False) -> datetime.date:
+    """The first day `version` is in force (`first`: it is its document's first version)."""
     if version.effective_from is not None:
         return version.effective_from
-    if version.published_at is not None:
-        return version.published_at.date()
-    return datetime.date.min
+    if first or version.published_at is None:
+        return datetime.date.min
+    return version.published_at.date()
 
 
 def versions_in_force(document: Document, on: datetime.date) -> list[DocumentVersion]:
     """The document's published versions started on or before `on`, the one in force last."""
-    started = [
-        version
-        for version in document.versions
-        if version.status == VersionStatus.PUBLISHED and starts_on(version) <= on
-    ]
-    return sorted(started, key=lambda version: (starts_on(version), version.id))
+    published = sorted(
+        (v for v in document.versions if v.status == VersionStatus.PUBLISHED), key=lambda v: v.id
+    )
+    starts = {v.id: starts_on(v, first=index == 0) for index, v in enumerate(published)}
+    started = [v for v in published if starts[v.id] <= on]
+    return sorted(started, key=lambda v: (starts[v.id], v.id))
 
 
 def version_in_force(document: Document, on: datetime.date) -> DocumentVersion | None:

@@ -85,14 +85,10 @@ class Document(SharedScoped, Model):
         return next((v for v in reversed(self.versions) if v.status == VersionStatus.DRAFT), None)
 
     def version_at(self, day: datetime.date) -> DocumentVersion | None:
-        """The published version in force on `day`."""
-        in_force = [
-            v
-            for v in self.versions
-            if v.status == VersionStatus.PUBLISHED
-            and (v.effective_from is None or v.effective_from <= day)
-        ]
-        return in_force[-1] if in_force else None
+        """The published version in force on `day` (the rule is app.configuration.lookup's)."""
+        from app.configuration.lookup import version_in_force
+
+        return version_in_force(self, day)
 
 
 class DocumentVersion(SharedScoped, Model):
