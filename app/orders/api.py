@@ -52,8 +52,8 @@ class OrderApi(BaseApi):
                           lines: {type: array, items: {type: string}}
                     service_packages: {type: array, items: {type: string}}
           responses:
-            201: {description: bound, awaiting payment}
-            409: {description: expired quote, refused, or already bound}
+            201: {description: "bound, awaiting payment"}
+            409: {description: "expired quote, refused, or already bound"}
             422: {description: a field is wrong; the answer names it}
             503: {description: a carrier could not bind now; retry}
         """
