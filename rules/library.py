@@ -90,6 +90,9 @@ class Library:
         self._documents: dict[str, dict[str, Mapping]] = {}
         self._latest: dict[str, str] = {}
         self._compiled: dict[tuple[str, str, str], Compiled] = {}
+        # get() by key and version, without re-hashing the document each time: a priced
+        # product asks for the same few rule sets thousands of times a second.
+        self._resolved: dict[tuple[str, str | None], Compiled] = {}
         self._loading: list[str] = []
         for document in documents:
             self.add(document)
@@ -99,12 +102,16 @@ class Library:
         kind, key, version, body = _split(document)
         self._documents.setdefault(key, {})[str(version)] = document
         self._latest[key] = str(version)
+        self._resolved = {k: v for k, v in self._resolved.items() if k[0] != key}
 
     def keys(self) -> list[str]:
         return list(self._documents)
 
     def get(self, key: str, version: Any = None) -> Compiled:
         """The compiled document ``key`` (latest version unless ``version`` pins one)."""
+        resolved = self._resolved.get((key, None if version is None else str(version)))
+        if resolved is not None:
+            return resolved
         versions = self._documents.get(key)
         if not versions:
             raise DocumentError("unknown_table", key, key=key)
@@ -112,7 +119,9 @@ class Library:
         document = versions.get(wanted)
         if document is None:
             raise DocumentError("unknown_table", key, key=f"{key}@{version}")
-        return self.load(document)
+        compiled = self.load(document)
+        self._resolved[(key, None if version is None else str(version))] = compiled
+        return compiled
 
     def load(self, document: Mapping) -> Compiled:
         kind, key, version, body = _split(document)
