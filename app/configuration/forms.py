@@ -15,10 +15,9 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
+from app.configuration.field_types import field_type
 from app.configuration.runtime import EntityRuntime
 from app.organisation.models import NodeKind, OrgNode
-
-NUMERIC = ("integer", "decimal", "money")
 
 
 def _label(spec: dict, lang: str) -> str:
@@ -30,23 +29,37 @@ def _help(spec: dict, lang: str) -> str:
     return help_text.get(lang) or help_text.get("zh") or ""
 
 
+def _select(session: Session, spec: dict, label: str, description: str, lang: str):
+    choices = [("", "—")] + [(c["value"], _label(c, lang)) for c in spec["choices"]]
+    return SelectField(label, choices=choices, description=description)
+
+
+def _reference(session: Session, spec: dict, label: str, description: str, lang: str):
+    return SelectField(label, choices=reference_choices(session, spec), description=description)
+
+
+def _plain(field_class, **options):
+    def build(session: Session, spec: dict, label: str, description: str, lang: str):
+        return field_class(label, description=description, **options)
+
+    return build
+
+
+# A field type's widget (app.configuration.field_types) → the form field showing it.
+WIDGETS = {
+    "string": _plain(StringField),
+    "textarea": _plain(TextAreaField),
+    "checkbox": _plain(BooleanField),
+    "date": _plain(DateField, validators=[Optional()]),
+    "datetime": _plain(DateTimeLocalField, validators=[Optional()]),
+    "select": _select,
+    "reference": _reference,
+}
+
+
 def _field(session: Session, spec: dict, lang: str):
-    label, description = _label(spec, lang), _help(spec, lang)
-    kind = spec["type"]
-    if kind == "text":
-        return TextAreaField(label, description=description)
-    if kind == "boolean":
-        return BooleanField(label, description=description)
-    if kind == "date":
-        return DateField(label, description=description, validators=[Optional()])
-    if kind == "datetime":
-        return DateTimeLocalField(label, description=description, validators=[Optional()])
-    if kind == "enum":
-        choices = [("", "—")] + [(c["value"], _label(c, lang)) for c in spec["choices"]]
-        return SelectField(label, choices=choices, description=description)
-    if kind == "reference":
-        return SelectField(label, choices=reference_choices(session, spec), description=description)
-    return StringField(label, description=description)
+    widget = WIDGETS[field_type(spec["type"]).widget]
+    return widget(session, spec, _label(spec, lang), _help(spec, lang), lang)
 
 
 def reference_choices(session: Session, spec: dict) -> list[tuple[str, str]]:
@@ -85,7 +98,7 @@ def record_form(session: Session, runtime: EntityRuntime, lang: str, data=None, 
         form.org_node_id.data = str(obj.org_node_id)
         for spec in runtime.definition.fields:
             value = getattr(obj, spec["name"])
-            if spec["type"] in ("reference", *NUMERIC) and value is not None:
+            if field_type(spec["type"]).as_text and value is not None:
                 getattr(form, spec["name"]).data = str(value)
     return form
 
