@@ -111,6 +111,14 @@ def upgrade(path: str, tenant_code: str | None, dry_run: bool) -> None:
     click.echo("upgraded")
 
 
+@pack_cli.command("sweep-uploads")
+def sweep_uploads() -> None:
+    """Remove console uploads never installed nor cancelled, older than PACK_UPLOAD_TTL_HOURS."""
+    from app.configuration.uploads import sweep_stale
+
+    click.echo(f"removed {sweep_stale()} stale uploads")
+
+
 @pack_cli.command("list")
 def list_packs() -> None:
     """Installed packs."""

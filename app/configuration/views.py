@@ -378,6 +378,10 @@ class PackUploadView(BaseView):
         from app.configuration.install import install_pack, plan_install
 
         tenant_id = _user_tenant()
+        if request.method == "POST" and request.form.get("action") == "cancel":
+            uploads.discard(token)
+            flash(_("Upload cancelled: nothing was installed"), "info")
+            return redirect(url_for(".upload"))
         try:
             source = read_pack(uploads.pack_folder(token))
         except (uploads.UploadError, PackError) as exc:

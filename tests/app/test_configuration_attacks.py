@@ -332,3 +332,154 @@ def test_the_audit_trail_keeps_a_capped_copy_of_a_long_value(client, noted):
         )
     note = json.loads(audited.after)["note"]
     assert note == "长" * 2000 + "…[truncated: 9,000 characters]"
+
+
+# --- finding 5: pack upload is bounded, and uploads do not pile up -----------------------------
+
+
+def _zip(files: dict[str, bytes], method: int = 8) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=method) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _zip_folder(folder: Path) -> bytes:
+    return _zip(
+        {
+            f"{folder.name}/{path.relative_to(folder)}": path.read_bytes()
+            for path in sorted(folder.rglob("*"))
+            if path.is_file()
+        }
+    )
+
+
+def _uploads(app) -> set[str]:
+    root = Path(app.config["STORAGE_PATH"]) / "pack-uploads"
+    return {entry.name for entry in root.iterdir()} if root.is_dir() else set()
+
+
+def _upload(client, data: bytes):
+    import io
+
+    return client.post(
+        "/packs/upload",
+        data={"pack": (io.BytesIO(data), "pack.zip")},
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.fixture(scope="module")
+def implementer(app):
+    return build_world(app, {"admin": ("tenant_admin", "hq")})
+
+
+def _lying_zip() -> bytes:
+    """A 3 MB member whose headers declare 1,000 bytes."""
+    import struct
+
+    data = bytearray(_zip({"pack/pack.yaml": b"name: liar\n", "pack/big.yaml": b"\0" * 3_000_000}))
+    local = data.index(b"PK\x03\x04", 1)  # the second member's local header
+    central = data.index(b"PK\x01\x02", data.index(b"PK\x01\x02") + 1)
+    struct.pack_into("<I", data, local + 22, 1000)
+    struct.pack_into("<I", data, central + 24, 1000)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("settings", "files", "method", "words"),
+    [
+        ({}, {"p/big.yaml": b"\0" * 20_000_000}, 8, "big.yaml: larger than 2 MB unpacked"),
+        (
+            {"PACK_FILE_MAX_BYTES": 50_000_000},
+            {"p/big.yaml": b"\0" * 20_000_000},
+            8,
+            "big.yaml: compressed more than 100:1",
+        ),
+        (
+            {"PACK_UNPACKED_MAX_BYTES": 5 * 1024 * 1024},
+            {f"p/f{i}.yaml": bytes(1024 * 1024) for i in range(6)},
+            0,
+            "unpacks to more than 5 MB",
+        ),
+        ({"PACK_MAX_FILES": 10}, {f"p/f{i}.yaml": b"a: 1\n" for i in range(11)}, 8, "11 files"),
+    ],
+)
+def test_a_zip_bomb_is_refused_and_leaves_nothing_on_disk(
+    app, client, implementer, monkeypatch, settings, files, method, words
+):
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    login(client, implementer.users["admin"])
+    before = _uploads(app)
+    page = _upload(client, _zip(files, method))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "上传被拒绝" in text and words in text
+    assert _uploads(app) == before
+
+
+def test_a_zip_lying_about_its_sizes_is_refused_and_leaves_nothing(app, client, implementer):
+    login(client, implementer.users["admin"])
+    before = _uploads(app)
+    page = _upload(client, _lying_zip())
+    assert "上传被拒绝" in page.get_data(as_text=True)
+    assert _uploads(app) == before
+
+
+def test_an_upload_is_removed_once_installed_or_cancelled(app, client, implementer, tmp_path):
+    from tests.app.conftest import reminder_entity
+
+    login(client, implementer.users["admin"])
+    folder = Path(
+        write_pack(
+            tmp_path,
+            "upl_" + implementer.code.lower(),
+            documents=[reminder_entity("upload_reminder")],
+        )
+    )
+    for action, expected in (({"action": "cancel"}, "/packs/upload"), ({}, "installedpackview")):
+        before = _uploads(app)
+        review = _upload(client, _zip_folder(folder))
+        assert review.status_code == 302, review.get_data(as_text=True)[:500]
+        token = review.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+        assert _uploads(app) == before | {token}
+        done = client.post(f"/packs/review/{token}", data=action)
+        assert done.status_code == 302 and expected in done.headers["Location"]
+        assert _uploads(app) == before
+
+
+def test_stale_uploads_are_swept_on_upload_and_by_the_command(app, client, implementer):
+    import os
+    import time
+
+    root = Path(app.config["STORAGE_PATH"]) / "pack-uploads"
+    day_old = time.time() - 25 * 3600
+    for name in ("a" * 32, "b" * 32):
+        (root / name / "p").mkdir(parents=True, exist_ok=True)
+        (root / name / "p" / "pack.yaml").write_text("name: left\n")
+        os.utime(root / name, (day_old, day_old))
+    fresh = root / ("c" * 32)
+    fresh.mkdir(exist_ok=True)
+    login(client, implementer.users["admin"])
+    _upload(client, b"not a zip")  # any upload sweeps first
+    assert "a" * 32 not in _uploads(app) and "b" * 32 not in _uploads(app)
+    os.utime(fresh, (day_old, day_old))
+    result = app.test_cli_runner().invoke(args=["pack", "sweep-uploads"])
+    assert result.exit_code == 0 and "removed 1 stale uploads" in result.output
+    assert "c" * 32 not in _uploads(app)
+
+
+def test_the_console_names_a_platform_document_a_tenant_pack_reuses(
+    app, client, implementer, tmp_path
+):
+    _platform_core(app)
+    login(client, implementer.users["admin"])
+    review = _upload(client, _zip_folder(_shadowing_pack(tmp_path)))
+    page = client.get(review.headers["Location"]).get_data(as_text=True)
+    assert "list_view &#39;policy_list&#39; is a platform document" in page
+    assert 'id="dc-install"' not in page
