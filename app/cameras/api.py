@@ -14,6 +14,7 @@ from flask import jsonify, request
 from flask_appbuilder.api import BaseApi, expose
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.audit.models import utcnow
 from app.cameras import services
 from app.extensions import db
 
@@ -33,12 +34,50 @@ class CameraIngestApi(BaseApi):
 
     @expose("/events", methods=["POST"])
     def events(self):
-        """Store one signed camera event, once per event id."""
+        """Store one signed camera event, once per event id.
+        ---
+        post:
+          summary: Store one signed camera event
+          parameters:
+          - {in: header, name: X-Camera-Key, required: true, schema: {type: string}}
+          - {in: header, name: X-Timestamp, required: true, schema: {type: string}}
+          - {in: header, name: X-Signature, required: true, schema: {type: string}}
+          requestBody:
+            content:
+              application/json:
+                schema: {type: object}
+          responses:
+            201: {description: stored}
+            200: {description: "a duplicate of a stored event"}
+            400: {description: malformed}
+            401: {description: "bad, unknown or revoked key, or a stale timestamp"}
+            403: {description: "another camera's code"}
+            413: {description: too large}
+            422: {description: malformed}
+        """
         return self._signed(self._store_event)
 
     @expose("/heartbeat", methods=["POST"])
     def heartbeat(self):
-        """Record a signed heartbeat: agent version and spool depth."""
+        """Record a signed heartbeat: agent version and spool depth.
+        ---
+        post:
+          summary: Record a signed heartbeat
+          parameters:
+          - {in: header, name: X-Camera-Key, required: true, schema: {type: string}}
+          - {in: header, name: X-Timestamp, required: true, schema: {type: string}}
+          - {in: header, name: X-Signature, required: true, schema: {type: string}}
+          requestBody:
+            content:
+              application/json:
+                schema: {type: object}
+          responses:
+            200: {description: recorded}
+            400: {description: malformed}
+            401: {description: "bad, unknown or revoked key, or a stale timestamp"}
+            403: {description: "another camera's code"}
+            413: {description: too large}
+        """
         return self._signed(self._heartbeat)
 
     def _signed(self, handler):
@@ -67,7 +106,7 @@ class CameraIngestApi(BaseApi):
 
     @staticmethod
     def _store_event(session, auth, data):
-        event = services.parse_event(data)
+        event = services.parse_event(data, utcnow())
         services.check_own_code(auth, event.camera_code)
         row_id, created = services.store_event(session, auth, event)
         if not created:

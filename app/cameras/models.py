@@ -101,7 +101,11 @@ class CameraEvent(TenantScoped, Model):
     arrival and raises the 进店提醒 alert; an unknown plate is kept as a walk-in lead."""
 
     __tablename__ = "camera_event"
-    __table_args__ = (UniqueConstraint("tenant_id", "event_id"),)
+    # The event id is the agent's: unique per camera (one agent's retries), not per tenant, so a
+    # camera of another store cannot suppress this camera's events by reusing their ids.
+    __table_args__ = (
+        UniqueConstraint("camera_id", "event_id", name="uq_camera_event_camera_id_event_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), comment="the agent's id, stable on retries")

@@ -29,6 +29,7 @@ from app.customers.models import Vehicle
 from app.identifiers import InvalidIdentifier, check_vin, normalise_plate
 from app.organisation.models import OrgNode
 from app.tenancy.scope import Scope, system_scope, use_scope
+from app.timebounds import OutOfRange, check_plausible
 
 MAX_CLOCK_SKEW_SECONDS = 300
 MAX_BODY_BYTES = 1_000_000  # a plate crop is a few kB; a whole 1280x720 JPEG about 150 kB
@@ -36,6 +37,13 @@ MAX_IMAGE_BYTES = 512_000
 ALERT_WINDOW = datetime.timedelta(minutes=2)
 ALERT_BATCH = 20
 EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# How far a camera's own times may be from the server's clock. A signed request is at most 300 s
+# off (see authenticate), and an event is seen before it is sent, so a time further ahead than
+# that is a broken clock or a forged body. The agent's spool is bounded by count, not age; an
+# event older than the age limit is of no use at the desk any more and is refused, which the agent
+# dead-letters (kept in dead-letter.jsonl, not lost).
+MAX_FUTURE = datetime.timedelta(minutes=10)
+MAX_EVENT_AGE = datetime.timedelta(days=30)
 
 
 class CameraAuthError(Exception):
@@ -193,16 +201,33 @@ def parse_json_object(body: bytes) -> dict:
     return data
 
 
-def parse_utc(value) -> datetime.datetime:
-    """ISO-8601 to a naive UTC datetime (how the database keeps times)."""
-    if not isinstance(value, str):
-        raise MalformedRequest("seen_at must be an ISO-8601 string")
+def parse_time(value, field: str) -> datetime.datetime:
+    """ISO-8601 to a naive UTC datetime (how the database keeps times), or a 422 naming
+    `field`: not text, not a time, or outside the years app.timebounds allows (where converting
+    to another zone could overflow)."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise MalformedRequest(f"{field} must be an ISO-8601 string")
     try:
         moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        check_plausible(moment, field)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    except OutOfRange as exc:
+        raise MalformedRequest(f"{field} {exc.message}") from exc
     except ValueError as exc:
-        raise MalformedRequest("seen_at is not an ISO-8601 time") from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+        raise MalformedRequest(f"{field} is not an ISO-8601 time") from exc
+    return moment
+
+
+def parse_utc(value, field: str, now: datetime.datetime) -> datetime.datetime:
+    """A time the camera saw something: parse_time, and refused with a 422 naming `field`
+    unless it lies between MAX_EVENT_AGE ago and MAX_FUTURE ahead of `now` (naive UTC)."""
+    moment = parse_time(value, field)
+    if moment > now + MAX_FUTURE:
+        minutes = int(MAX_FUTURE.total_seconds() // 60)
+        raise MalformedRequest(f"{field} is more than {minutes} minutes in the future")
+    if moment < now - MAX_EVENT_AGE:
+        raise MalformedRequest(f"{field} is more than {MAX_EVENT_AGE.days} days in the past")
     return moment
 
 
@@ -231,7 +256,8 @@ def _image(value) -> bytes | None:
     return image
 
 
-def parse_event(data: dict) -> EventInput:
+def parse_event(data: dict, now: datetime.datetime) -> EventInput:
+    """The event of a request body; `now` is the server's clock (naive UTC)."""
     event_id = _required_text(data, "event_id", 64)
     if not EVENT_ID_PATTERN.match(event_id):
         raise MalformedRequest("event_id may hold letters, digits and - _ . : only")
@@ -257,7 +283,7 @@ def parse_event(data: dict) -> EventInput:
         text=text,
         colour=colour,
         confidence=float(confidence),
-        seen_at=parse_utc(data.get("seen_at")),
+        seen_at=parse_utc(data.get("seen_at"), "seen_at", now),
         camera_code=_required_text(data, "camera_code", 32),
         image_jpeg=_image(data.get("image_jpeg_b64")),
     )
@@ -286,10 +312,15 @@ def match_vehicle(session: Session, auth: AuthenticatedCamera, event: EventInput
 def store_event(
     session: Session, auth: AuthenticatedCamera, event: EventInput
 ) -> tuple[int | None, bool]:
-    """Store the event once: (its row id, True) when new, (None, False) on a retry."""
+    """Store the event once: (its row id, True) when new, (None, False) on a retry.
+
+    An event id is the agent's, so it is unique per camera, not per tenant: another camera (of
+    a sibling store, say) reusing the id names a different event and never suppresses this one."""
     with use_scope(auth.store_scope):
         existing = session.scalar(
-            select(CameraEvent.id).where(CameraEvent.event_id == event.event_id)
+            select(CameraEvent.id).where(
+                CameraEvent.camera_id == auth.camera_id, CameraEvent.event_id == event.event_id
+            )
         )
     if existing is not None:
         return None, False
@@ -329,6 +360,8 @@ class HeartbeatInput:
 
 
 def parse_heartbeat(data: dict) -> HeartbeatInput:
+    """The heartbeat of a request body. Its `sent_at` is telemetry (the server stores its own
+    clock's time of arrival), so it is only checked to be a sane time."""
     depth = data.get("spool_depth", 0)
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
         raise MalformedRequest("spool_depth must be a whole number >= 0")
@@ -336,7 +369,7 @@ def parse_heartbeat(data: dict) -> HeartbeatInput:
     if not isinstance(version, str) or len(version) > 32:
         raise MalformedRequest("agent_version must be text of at most 32 characters")
     if data.get("sent_at") is not None:
-        parse_utc(data["sent_at"])
+        parse_time(data["sent_at"], "sent_at")
     return HeartbeatInput(_required_text(data, "camera_code", 32), version, depth)
 
 

@@ -69,9 +69,30 @@ EVENT_LABELS = {
 }
 
 
+MAX_ROW_ID = 2**63 - 1  # past a BIGINT, a database refuses the number instead of finding nothing
+
+
+def _in_local_zone(value, formatter, pattern: str) -> str:
+    """A stored UTC time in the user's time zone (Asia/Shanghai by default). A time so close to
+    the end of the calendar that the zone's offset overflows it (one stored before ingest was
+    bounded) is shown in UTC, marked as such, instead of failing the whole page."""
+    if not value:
+        return ""
+    try:
+        return formatter(value, pattern)
+    except (OverflowError, ValueError):
+        in_utc = value.isoformat(sep=" ", timespec="seconds")
+        return (in_utc if "yyyy" in pattern else in_utc.split(" ")[1]) + " UTC"
+
+
 def local_time(value) -> str:
-    """A stored UTC time in the user's time zone (Asia/Shanghai by default), to the second."""
-    return format_datetime(value, "yyyy-MM-dd HH:mm:ss") if value else ""
+    """Date and time, to the second, in the user's zone."""
+    return _in_local_zone(value, format_datetime, "yyyy-MM-dd HH:mm:ss")
+
+
+def local_clock(value) -> str:
+    """The time of day in the user's zone (arrivals of today, alerts)."""
+    return _in_local_zone(value, format_time, "HH:mm:ss")
 
 
 def blank_if_none(value) -> str:
@@ -229,10 +250,12 @@ def _event_columns():
 
 
 class CameraEventView(DealerModelView):
-    """Every read of every camera in the user's scope (arrivals, walk-ins, codes)."""
+    """Every read of every camera in the user's scope (arrivals, walk-ins, codes). Tenant admins
+    and store managers may delete a bad read (a wrong time, a false plate); the deletion is in
+    the audit trail with the row's values, as every ORM delete is."""
 
     datamodel = SQLAInterface(CameraEvent)
-    base_permissions = ["can_list", "can_show", "can_export"]
+    base_permissions = ["can_list", "can_show", "can_export", "can_delete"]
     list_title = show_title = _l("Camera events")
     label_columns = EVENT_LABELS
     list_columns = [*_event_columns(), "walk_in", "org_node"]
@@ -241,6 +264,7 @@ class CameraEventView(DealerModelView):
     base_order = ("id", "desc")
     formatters_columns = {
         "seen_at": local_time,
+        "received_at": local_time,
         "kind": labelled(EVENT_KIND_LABELS),
         "colour": labelled(PLATE_COLOUR_LABELS),
         "customer": blank_if_none,
@@ -251,10 +275,11 @@ class CameraEventView(DealerModelView):
 
 
 class WalkInLeadView(DealerModelView):
-    """Unknown plates at the gate: people who came in and are not yet our customers."""
+    """Unknown plates at the gate: people who came in and are not yet our customers. Deleting a
+    lead deletes its camera event (same rights and audit as the event log)."""
 
     datamodel = SQLAInterface(CameraEvent)
-    base_permissions = ["can_list", "can_show", "can_export"]
+    base_permissions = ["can_list", "can_show", "can_export", "can_delete"]
     base_filters = [["walk_in", FilterEqual, True]]
     list_title = show_title = _l("Walk-in leads")
     label_columns = EVENT_LABELS
@@ -262,7 +287,11 @@ class WalkInLeadView(DealerModelView):
     show_columns = [*list_columns, "received_at", "event_id"]
     search_columns = ["seen_at", "text", "camera", "org_node"]
     base_order = ("id", "desc")
-    formatters_columns = {"seen_at": local_time, "colour": labelled(PLATE_COLOUR_LABELS)}
+    formatters_columns = {
+        "seen_at": local_time,
+        "received_at": local_time,
+        "colour": labelled(PLATE_COLOUR_LABELS),
+    }
     page_size = 50
 
 
@@ -298,13 +327,15 @@ class ArrivalsView(BaseView):
             walk_ins=sum(1 for e in events if e.walk_in),
             customer_label=customer_label,
             colour_labels=PLATE_COLOUR_LABELS,
-            format_time=format_time,
+            local_clock=local_clock,
         )
 
     @expose("/arrivals/image/<int:pk>")
     @has_access
     @permission_name("list")
     def image(self, pk: int):
+        if pk > MAX_ROW_ID:
+            return make_response("", 404)
         image = db.session.scalar(select(CameraEvent.image_jpeg).where(CameraEvent.id == pk))
         if image is None:
             return make_response("", 404)
@@ -332,7 +363,7 @@ def alert_json(event: CameraEvent) -> dict:
         "customer": customer_label(event),
         "vehicle": (event.vehicle.model_name or "") if event.vehicle else "",
         "store": event.org_node.name if event.org_node else "",
-        "time": format_time(event.seen_at, "HH:mm:ss"),
+        "time": local_clock(event.seen_at),
     }
 
 
@@ -347,6 +378,8 @@ class ArrivalAlertView(BaseView):
     @permission_name("get")
     def poll(self):
         after = request.args.get("after", type=int)
+        if after is not None and not 0 <= after <= MAX_ROW_ID:
+            return jsonify({"message": "after must be an event id (0 to 2^63-1)"}), 400
         if after is None:
             body = {"last_id": services.latest_event_id(db.session), "alerts": []}
         else:

@@ -39,6 +39,7 @@ from app.audit.models import utcnow
 from app.identifiers import CHECKS, InvalidIdentifier
 from app.organisation.models import OrgNode, Tenant
 from app.tenancy.mixins import TenantScoped
+from app.timebounds import OutOfRange, check_plausible
 
 IDENTIFIER_CHECKS = {
     "phone": "mobile",
@@ -293,13 +294,15 @@ def coerce_value(spec: dict, raw: Any) -> Any:
                 else value
             )
         if kind == "date":
-            return raw if isinstance(raw, datetime.date) else datetime.date.fromisoformat(str(raw))
+            day = raw if isinstance(raw, datetime.date) else datetime.date.fromisoformat(str(raw))
+            return check_plausible(day, name)
         if kind == "datetime":
-            return (
+            moment = (
                 raw
                 if isinstance(raw, datetime.datetime)
                 else datetime.datetime.fromisoformat(str(raw))
             )
+            return check_plausible(moment, name)
         if kind == "boolean":
             return (
                 raw
@@ -322,6 +325,8 @@ def coerce_value(spec: dict, raw: Any) -> Any:
         return text
     except InvalidIdentifier as exc:
         raise FieldError(name, str(exc), exc.message("zh")) from exc
+    except OutOfRange as exc:  # years 1900-2200: app.timebounds says why
+        raise FieldError(name, exc.message, exc.chinese) from exc
     except (ValueError, decimal.InvalidOperation) as exc:
         if isinstance(exc, FieldError):
             raise

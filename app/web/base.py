@@ -1,27 +1,30 @@
 """Base classes of our screens and REST APIs.
 
-Screens add an Excel export of the rows the list shows (its filters apply, and so does the
-user's scope, since the query goes through the ORM); every export is audited.
+Screens add an Excel (or `?format=csv`) export of the rows the list shows (its filters apply, and
+so does the user's scope, since the query goes through the ORM); every export is audited and
+written by `app.exports`, which neutralises formula-like text.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
-from flask import g, send_file
+from flask import abort, g, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
-from openpyxl import Workbook
 from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired
 
 from app.audit.models import AuditAction
-from app.audit.recorder import record_event, to_json_value
+from app.audit.recorder import record_event
+
+# build_workbook is re-exported for the screens that build their own rows (entity records).
+from app.exports import FORMATS, export_response
+from app.exports import build_workbook as build_workbook
 
 EXPORT_LIMIT = 100_000
 
@@ -39,23 +42,21 @@ class DealerModelView(ModelView):
     @expose("/export/")
     @has_access
     def export(self):
+        fmt = request.args.get("format", "xlsx")
+        if fmt not in FORMATS:
+            abort(400, f"format must be one of {', '.join(FORMATS)}")
         get_filter_args(self._filters)
         order_column, order_direction = get_order_args().get(type(self).__name__, ("", ""))
         count, items = self.datamodel.query(
             self._filters, order_column, order_direction, page=0, page_size=EXPORT_LIMIT
         )
         columns = list(self.list_columns)
-        data = build_workbook(
+        self._audit_export(count, len(items))
+        return export_response(
+            f"{self.datamodel.obj.__tablename__}-{datetime.now():%Y%m%d-%H%M%S}",
             [str(self.label_columns.get(c, c)) for c in columns],
             ([cell_value(item, c) for c in columns] for item in items),
-        )
-        self._audit_export(count, len(items))
-        name = f"{self.datamodel.obj.__tablename__}-{datetime.now():%Y%m%d-%H%M%S}.xlsx"
-        return send_file(
-            io.BytesIO(data),
-            as_attachment=True,
-            download_name=name,
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            fmt,
         )
 
     def _audit_export(self, matched: int, exported: int) -> None:
@@ -90,24 +91,13 @@ def labelled(labels: dict):
 
 
 def cell_value(item, column: str):
+    """The raw value of a list column (a dotted path, or a method); app.exports makes it a cell."""
     value = item
     for part in column.split("."):
         value = getattr(value, part, None) if value is not None else None
     if callable(value):
         value = value()
-    plain = to_json_value(value)
-    return plain if isinstance(plain, int | float | str) or plain is None else str(plain)
-
-
-def build_workbook(header: list[str], rows) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return value
 
 
 class DealerModelApi(ModelRestApi):
