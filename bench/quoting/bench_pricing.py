@@ -101,7 +101,10 @@ def main() -> None:
     print(f"bundle total (北京, 5 seats, A2, 1.6 l, 200,000 yuan, 3 years): {total}")
     print(f"bundles per second, platform tariff with trace (the desk's path): {traced:,.0f}")
     print(f"bundles per second, price_product without trace: {plain:,.0f}")
-    print(f"one bundle with trace: {1000 / traced:.2f} ms; second call after warm-up: {first * 1000:.2f} ms")
+    print(
+        f"one bundle with trace: {1000 / traced:.2f} ms; "
+        f"second call after warm-up: {first * 1000:.2f} ms"
+    )
     print(f"({count} bundles per round, best of {ROUNDS}: {traced_s:.2f} s and {plain_s:.2f} s)")
 
 
