@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 $PY -m ruff check .
 $PY -m ruff format --check .
+$(dirname "$PY")/lint-imports  # the walls: rules/, camera_agent/ and plugins/ import only what they may
 
 PG_URL=${TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/dealercover_test}
 TEST_REDIS=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
