@@ -403,3 +403,24 @@ def issue_after_payment(order: Order) -> None:
     from app.orders import tasks  # noqa: F401 - registers the task
 
     enqueue("orders.issue", order_id=order.id)
+
+
+def payments_of_policy(session: Session, policy) -> list[dict[str, Any]]:
+    """The payments of the order a policy was issued from, for the policy page."""
+    from app.orders.models import PAYMENT_STATUS_LABELS
+
+    if not policy.order_id:
+        return []
+    payments = session.scalars(
+        select(Payment).where(Payment.order_id == policy.order_id).order_by(Payment.id)
+    )
+    return [
+        {
+            "paid_at": payment.paid_at,
+            "amount": payment.amount,
+            "method": payment.provider,
+            "status": str(PAYMENT_STATUS_LABELS[payment.status]),
+            "reference": payment.payment_ref,
+        }
+        for payment in payments
+    ]

@@ -9,11 +9,14 @@ from flask_babel import lazy_gettext as _l
 def register(appbuilder: AppBuilder) -> None:
     from app.orders import tasks  # noqa: F401 - registers the issuing job
     from app.orders.api import OrderApi, PaymentCallbackApi
+    from app.orders.services import payments_of_policy
     from app.orders.views import OrderView, ServiceContractView
+    from app.policies.hooks import register_payment_source
     from app.quoting import permissions  # noqa: F401 - merges the desk's permissions
     from app.quoting.api import QuoteApi
     from app.quoting.desk import DeskView
 
+    register_payment_source(payments_of_policy)
     appbuilder.add_api(QuoteApi)
     appbuilder.add_api(OrderApi)
     appbuilder.add_api(PaymentCallbackApi)
