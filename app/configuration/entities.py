@@ -135,7 +135,10 @@ def build_table(definition: EntityDefinition, metadata: MetaData) -> Table:
     ]
     constraints = []
     for spec in definition.fields:
-        columns.append(Column(spec["name"], column_type(spec), index=bool(spec.get("index"))))
+        info = {"references": reference_target(spec, definition)} if spec.get("target") else {}
+        columns.append(
+            Column(spec["name"], column_type(spec), index=bool(spec.get("index")), info=info)
+        )
         if spec.get("unique"):
             constraints.append(
                 UniqueConstraint(
@@ -143,6 +146,26 @@ def build_table(definition: EntityDefinition, metadata: MetaData) -> Table:
                 )
             )
     return Table(definition.table, metadata, *columns, *constraints)
+
+
+def reference_target(spec: dict, definition: EntityDefinition):
+    """What a reference field points at, for the tenant guard (app/tenancy/references.py): a
+    core model, or a callable finding the target entity's model for the writing row's tenant.
+    The column has no foreign key (entity tables come and go), so this is its only check."""
+    from app.customers.models import Customer, Vehicle
+
+    core = {"customer": Customer, "vehicle": Vehicle, "org_node": OrgNode}
+    target = spec["target"]
+    if target in core:
+        return core[target]
+
+    def entity_model(session, row):
+        from app.configuration.runtime import REGISTRY
+
+        found = REGISTRY.get(session, target, getattr(row, "tenant_id", definition.tenant_id))
+        return found.model if found is not None else None
+
+    return entity_model
 
 
 def build_model(definition: EntityDefinition) -> type:

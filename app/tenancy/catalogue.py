@@ -21,6 +21,15 @@ GLOBAL_TABLES = {
     "config_epoch": "one counter of metadata publishes, no business data",
 }
 
+# References that must resolve in the writer's tenant rather than below the writer's org node
+# (see app/tenancy/references.py), with the reason. Every other reference of a scoped row must be
+# visible in the writer's own scope.
+TENANT_WIDE_REFERENCES = {
+    ("camera_event", "vehicle_id"): "a store's gate camera recognises the tenant's cars, "
+    "whichever store sold them",
+    ("camera_event", "customer_id"): "the owner of such a car, kept with the event",
+}
+
 
 def is_scoped(cls: type) -> bool:
     return issubclass(cls, Scoped | User)

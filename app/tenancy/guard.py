@@ -1,8 +1,11 @@
 """The ORM guard: adds the current scope to every statement and checks every write.
 
 Installed once on SQLAlchemy's Session class, so it covers Flask-AppBuilder's views and REST
-APIs, our own services, jobs and exports alike. Hand-written SQL bypasses ORM events: build such
-queries with `app.tenancy.queries.scoped_select` instead.
+APIs, our own services, jobs and exports alike. Hand-written SQL bypasses ORM events; on
+PostgreSQL row-level security (`app.tenancy.row_security`) is the second wall behind this one.
+
+Writes: `check_write` of each scoped row judges its tenant and org node, then
+`app.tenancy.references` resolves every reference the row writes inside the writer's scope.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from sqlalchemy import event, false
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.tenancy.mixins import Scoped, user_scope_clause
+from app.tenancy.references import check_references
 from app.tenancy.scope import ScopeViolation, current_scope
 
 # SQLAlchemy calls the criteria lambda once with the abstract mixin while analysing it; reading a
@@ -71,9 +75,11 @@ def _check_writes(session: Session, flush_context, instances) -> None:
         names = sorted({type(o).__name__ for o in touched})
         raise ScopeViolation(f"no scope is set: refusing to write {', '.join(names)}")
     with session.no_autoflush:
-        for obj in session.new:
-            if isinstance(obj, Scoped):
-                obj.check_write(session, scope, is_new=True)
-        for obj in session.dirty:
-            if isinstance(obj, Scoped) and session.is_modified(obj):
-                obj.check_write(session, scope, is_new=False)
+        new = [o for o in session.new if isinstance(o, Scoped)]
+        dirty = [o for o in session.dirty if isinstance(o, Scoped) and session.is_modified(o)]
+        for obj in new:
+            obj.check_write(session, scope, is_new=True)
+        for obj in dirty:
+            obj.check_write(session, scope, is_new=False)
+        # After check_write, which fills in each row's tenant: references are judged against it.
+        check_references(session, scope, new, dirty)

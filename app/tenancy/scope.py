@@ -12,6 +12,16 @@ class ScopeViolation(PermissionError):
     """A write would put a record outside the current scope, or no scope is set."""
 
 
+class ReferenceOutOfScope(ScopeViolation):
+    """A written reference (a foreign key, an entity reference field, an assigned related object)
+    names a record the writer cannot see. A missing record and another tenant's get this same
+    refusal, word for word, so the answer does not tell which ids exist elsewhere."""
+
+    def __init__(self, field: str):
+        self.field = field
+        super().__init__(f"{field}: no such record in your scope")
+
+
 @dataclass(frozen=True)
 class Scope:
     """`node_path` is the materialised path of the user's org node, e.g. "/3/7/"; the user sees
