@@ -14,6 +14,8 @@ documents (the tenant's users, a job of theirs, or the system scope)."""
 from __future__ import annotations
 
 import datetime
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from sqlalchemy import or_, select
@@ -22,6 +24,10 @@ from sqlalchemy.orm import Session, selectinload
 import rules
 from app.configuration.kinds import rule_kinds
 from app.configuration.models import Document, DocumentVersion, VersionStatus
+
+LIBRARY_CACHE_SIZE = 32  # compiled libraries kept, one per distinct set of versions in force
+_LIBRARIES: OrderedDict[tuple[int, ...], rules.Library] = OrderedDict()
+_LIBRARIES_LOCK = threading.Lock()
 
 
 def starts_on(version: DocumentVersion, first: bool = False) -> datetime.date:
@@ -92,14 +98,40 @@ def documents_in_force(
     return [version for version in found if version is not None]
 
 
+def rule_versions_in_force(
+    session: Session, tenant_id: int | None, on: datetime.date
+) -> list[DocumentVersion]:
+    """Every version of the decision tables and rule sets a tenant uses on `on` started by then
+    (a product may pin one), each key's version in force after its older ones."""
+    chosen = _overriding(_documents(session, rule_kinds(), tenant_id), on)
+    return [
+        version
+        for _, document in sorted(chosen.items())
+        for version in versions_in_force(document, on)
+    ]
+
+
 def rules_library_in_force(
     session: Session, tenant_id: int | None, on: datetime.date
 ) -> rules.Library:
-    """The decision tables and rule sets a tenant uses on `on`, as a rules library. Every version
-    started by then is in it (a product may pin one), the one in force being each key's latest."""
-    chosen = _overriding(_documents(session, rule_kinds(), tenant_id), on)
-    library = rules.Library()
-    for _, document in sorted(chosen.items()):
-        for version in versions_in_force(document, on):
-            library.add(version.data)
+    """The decision tables and rule sets a tenant uses on `on`, as a rules library whose latest
+    version of each key is the one in force.
+
+    Published versions never change, so the compiled library is kept for the same set of
+    versions and shared (between requests and carrier threads): it is compiled whole before it
+    is handed out and must only be read — never `add` to it (build your own Library from
+    `rule_versions_in_force` for that)."""
+    versions = rule_versions_in_force(session, tenant_id, on)
+    identity = tuple(version.id for version in versions)
+    with _LIBRARIES_LOCK:
+        library = _LIBRARIES.get(identity)
+        if library is not None:
+            _LIBRARIES.move_to_end(identity)
+            return library
+    library = rules.Library(version.data for version in versions)
+    library.check_all()  # compile every document now, so readers never compile concurrently
+    with _LIBRARIES_LOCK:
+        _LIBRARIES[identity] = library
+        while len(_LIBRARIES) > LIBRARY_CACHE_SIZE:
+            _LIBRARIES.popitem(last=False)
     return library

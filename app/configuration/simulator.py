@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 import rules
 from app.configuration.kinds import rule_kinds
-from app.configuration.lookup import rules_library_in_force
+from app.configuration.lookup import rule_versions_in_force
 from app.configuration.models import Document, DocumentVersion, VersionStatus
 from app.tenancy.scope import current_scope
 
@@ -35,8 +35,9 @@ def compile_document(session: Session, document: Document, on: datetime.date | N
     it so the rule sets' steps and look-ups resolve."""
     scope = current_scope()
     tenant_id = document.tenant_id if document.tenant_id is not None else scope and scope.tenant_id
-    library = rules_library_in_force(session, tenant_id, on or datetime.date.today())
-    library.add(document.current_version.data)  # the version tried is its key's latest
+    beside = rule_versions_in_force(session, tenant_id, on or datetime.date.today())
+    # the version tried goes last: its key's latest
+    library = rules.Library([*(v.data for v in beside), document.current_version.data])
     return library.get(document.key, document.current_version.version)
 
 
