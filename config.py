@@ -68,6 +68,9 @@ class BaseConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds it
+    # Endpoints that accept bodies above REQUEST_MAX_BYTES: endpoint -> bytes, or the name of the
+    # setting holding them (app/web/request_limits.py).
+    REQUEST_BODY_LIMITS = {"PackUploadView.upload": "PACK_UPLOAD_MAX_BYTES"}
 
     # Languages: Chinese first, English second
     BABEL_DEFAULT_LOCALE = "zh"
@@ -95,6 +98,9 @@ class BaseConfig:
             LOGIN_LOCKOUT_ATTEMPTS=_int("LOGIN_LOCKOUT_ATTEMPTS", 5),
             LOGIN_LOCKOUT_MINUTES=_int("LOGIN_LOCKOUT_MINUTES", 15),
             PERMANENT_SESSION_LIFETIME=timedelta(minutes=_int("SESSION_IDLE_MINUTES", 30)),
+            # Every request body is bounded (413 above it) and JSON nesting too (400 deeper).
+            MAX_CONTENT_LENGTH=_int("REQUEST_MAX_BYTES", 16 * 1024 * 1024),
+            JSON_MAX_DEPTH=_int("JSON_MAX_DEPTH", 64),
             # Configuration documents and packs from outside (app/configuration/safe_input.py,
             # uploads.py): bounded so a small input cannot expand into a large one.
             DOCUMENT_MAX_BYTES=_int("DOCUMENT_MAX_BYTES", 1024 * 1024),

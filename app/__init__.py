@@ -59,6 +59,9 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
     from app.errors import init_errors
 
     init_errors(app)
+    from app.web.request_limits import init_request_limits
+
+    init_request_limits(app)
     from app.web.vendor import blueprint as vendor_assets
 
     app.register_blueprint(vendor_assets)

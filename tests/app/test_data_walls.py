@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import func, select
 
@@ -207,3 +209,86 @@ def test_an_entity_reference_field_resolves_in_the_writers_scope(app, client, wa
         headers=headers,
     )
     assert changed.status_code == 422 and changed.get_json() == answers[0][1]
+
+
+# --- finding 8: request size and JSON nesting ---------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def test_an_oversize_api_body_is_answered_413_before_it_is_read(client, walls):
+    mine, _ = walls
+    headers = {**_headers(client, mine.users["desk"]), "Content-Type": "application/json"}
+    body = b'{"name": "' + b"x" * (17 * MB) + b'"}'
+    response = client.post("/api/v1/customer/", data=body, headers=headers)
+    assert response.status_code == 413
+    assert "16 MB" in response.get_json()["message"]
+    answer = client.put(
+        "/api/v1/follow_up/1",
+        data=body,
+        headers={**headers, "Accept-Language": "zh-CN"},
+    )
+    assert answer.status_code == 413 and "16 MB" in answer.get_json()["message"]
+
+
+def test_an_oversize_form_is_answered_413_on_screens(client, walls):
+    mine, _ = walls
+    from tests.app.conftest import login
+
+    login(client, mine.users["admin"])
+    response = client.post("/customerview/add", data={"name": "x" * (17 * MB)})
+    assert response.status_code == 413
+    assert "16 MB" in response.get_data(as_text=True)
+
+
+def test_the_pack_upload_has_its_own_larger_limit(app, client):
+    from tests.app.conftest import login
+
+    world = build_world(app, {"probe": ("scope_probe", "hq")})
+    login(client, world.users["probe"])
+    assert app.config["PACK_UPLOAD_MAX_BYTES"] > app.config["MAX_CONTENT_LENGTH"]
+    within = io.BytesIO(b"PK" + b"\0" * (17 * MB))  # over the general limit, under the upload's
+    response = client.post(
+        "/packs/upload", data={"pack": (within, "big.zip")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 200  # read and refused as a pack, not as a request
+    beyond = io.BytesIO(b"PK" + b"\0" * (app.config["PACK_UPLOAD_MAX_BYTES"] + MB))
+    response = client.post(
+        "/packs/upload", data={"pack": (beyond, "huge.zip")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 413
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"name": ' + b"[" * depth + b"1" + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/customer/", "/api/v1/vehicle/"])
+def test_deep_json_nesting_is_answered_400_on_the_apis(client, walls, path):
+    mine, _ = walls
+    headers = {**_headers(client, mine.users["desk"]), "Content-Type": "application/json"}
+    response = client.post(path, data=_nested(100_000), headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "too_deep"
+    # Brackets inside a string are text, not nesting: such a body reaches the API's validation.
+    text = b'{"name": "' + b"[" * 1000 + b'", "org_node_id": "x"}'
+    response = client.post(path, data=text, headers=headers)
+    assert response.status_code != 400 or response.get_json().get("code") != "too_deep"
+
+
+def test_deep_json_nesting_is_answered_400_on_the_entity_api(client, walls):
+    mine, _ = walls
+    headers = {**_headers(client, mine.users["desk"]), "Content-Type": "application/json"}
+    response = client.post("/api/v1/anything/", data=_nested(65), headers=headers)
+    assert response.status_code == 400 and response.get_json()["code"] == "too_deep"
+    response = client.post("/api/v1/anything/", data=_nested(63), headers=headers)
+    assert response.status_code == 404  # within the bound: on to the API (no such entity)
+
+
+def test_json_depth_counts_only_structure():
+    from app.web.request_limits import json_depth
+
+    assert json_depth(b"1") == 0
+    assert json_depth(b'{"a": [1, {"b": []}]}') == 4
+    assert json_depth(b'{"a": "[[[[{{{{", "b": "\\"[["}') == 1
+    assert json_depth(_nested(64)) == 65
