@@ -18,17 +18,13 @@ from typing import Any
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import (
-    Boolean,
     Column,
-    Date,
     DateTime,
     ForeignKey,
     Integer,
     MetaData,
-    Numeric,
     String,
     Table,
-    Text,
     UniqueConstraint,
     inspect,
 )
@@ -36,52 +32,25 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import registry as orm_registry
 
 from app.audit.models import utcnow
-from app.identifiers import CHECKS, InvalidIdentifier
+from app.configuration.field_types import (  # noqa: F401 (FieldError and limits re-exported)
+    STRING_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    FieldError,
+    field_type,
+    max_length,
+)
+from app.identifiers import InvalidIdentifier
 from app.organisation.models import OrgNode, Tenant
 from app.tenancy.mixins import TenantScoped
-from app.timebounds import OutOfRange, check_plausible
+from app.tenancy.row_security import TENANT, enable_row_security
+from app.timebounds import OutOfRange
 
-IDENTIFIER_CHECKS = {
-    "phone": "mobile",
-    "resident_id": "resident_id",
-    "vin": "vin",
-    "plate": "plate",
-    "social_credit_code": "uscc",
-}
-ZH_TYPES = {
-    "integer": "整数",
-    "decimal": "数字",
-    "money": "金额",
-    "date": "日期",
-    "datetime": "时间",
-}
 SYSTEM_COLUMNS = ("id", "tenant_id", "org_node_id", "created_at", "created_by", "changed_at")
-STRING_MAX_LENGTH = 255
-TEXT_MAX_LENGTH = 10_000
 
 
 def column_type(spec: dict):
-    kind = spec["type"]
-    if kind == "string":
-        return String(spec.get("max_length", 255))
-    if kind == "text":
-        return Text()
-    if kind in ("integer", "reference"):
-        return Integer()
-    if kind == "decimal":
-        return Numeric(spec.get("precision", 18), spec.get("scale", 4))
-    if kind == "money":
-        return Numeric(14, 2)
-    if kind == "date":
-        return Date()
-    if kind == "datetime":
-        return DateTime()
-    if kind == "boolean":
-        return Boolean()
-    if kind == "enum":
-        return String(64)
-    lengths = {"phone": 20, "resident_id": 18, "vin": 17, "plate": 10, "social_credit_code": 18}
-    return String(lengths[kind])
+    """The column of a field, by its type (app.configuration.field_types)."""
+    return field_type(spec["type"]).column(spec)
 
 
 ENTITY_TABLE = re.compile(r"^x\d*_")
@@ -264,6 +233,9 @@ def apply_changes(
     for change in plan.changes:
         if change.action == "create_table":
             target.create(connection)
+            # PostgreSQL: behind row-level security, FORCEd since the app role creating the
+            # table owns it (app/tenancy/row_security.py); nothing on SQLite.
+            enable_row_security(connection, {new.table: TENANT}, force=True)
         elif change.action == "add_column":
             column = target.c[change.column]
             operations.add_column(new.table, Column(change.column, column.type, nullable=True))
@@ -285,87 +257,27 @@ def table_exists(connection: Connection, name: str) -> bool:
 # --- values ------------------------------------------------------------------------------------
 
 
-class FieldError(ValueError):
-    """A field's value is wrong: `message` in English (the API), `chinese` for the console."""
-
-    def __init__(self, field_name: str, message: str, chinese: str = ""):
-        self.field = field_name
-        self.message = message
-        self.chinese = chinese or message
-        super().__init__(f"{field_name}: {message}")
-
-
 def coerce_value(spec: dict, raw: Any) -> Any:
-    """A submitted value as the field's type, or FieldError naming the field."""
+    """A submitted value as the field's type (app.configuration.field_types), or FieldError
+    naming the field."""
     name, kind = spec["name"], spec["type"]
     if raw is None or raw == "":
         if spec.get("required"):
             raise FieldError(name, "is required", "必填")
         return None
+    type_ = field_type(kind)
     try:
-        if kind in IDENTIFIER_CHECKS:
-            return CHECKS[IDENTIFIER_CHECKS[kind]](str(raw))
-        if kind in ("integer", "reference"):
-            return int(raw)
-        if kind in ("decimal", "money"):
-            value = decimal.Decimal(str(raw))
-            if not value.is_finite():
-                raise FieldError(name, "must be a number", "必须是数字")
-            return (
-                value.quantize(decimal.Decimal("0.01"), decimal.ROUND_HALF_UP)
-                if kind == "money"
-                else value
-            )
-        if kind == "date":
-            day = raw if isinstance(raw, datetime.date) else datetime.date.fromisoformat(str(raw))
-            return check_plausible(day, name)
-        if kind == "datetime":
-            moment = (
-                raw
-                if isinstance(raw, datetime.datetime)
-                else datetime.datetime.fromisoformat(str(raw))
-            )
-            return check_plausible(moment, name)
-        if kind == "boolean":
-            return (
-                raw
-                if isinstance(raw, bool)
-                else str(raw).lower() in ("1", "true", "y", "yes", "on")
-            )
-        if kind == "enum":
-            allowed = [c["value"] for c in spec["choices"]]
-            if str(raw) not in allowed:
-                raise FieldError(
-                    name,
-                    f"must be one of {', '.join(allowed)}",
-                    f"只能是 {'、'.join(allowed)} 之一",
-                )
-            return str(raw)
-        text = str(raw)
-        limit = max_length(spec)
-        if limit is not None and len(text) > limit:
-            raise FieldError(name, f"at most {limit} characters", f"最多 {limit} 个字符")
-        return text
+        return type_.parse(spec, raw)
+    except FieldError:
+        raise
     except InvalidIdentifier as exc:
         raise FieldError(name, str(exc), exc.message("zh")) from exc
     except OutOfRange as exc:  # years 1900-2200: app.timebounds says why
         raise FieldError(name, exc.message, exc.chinese) from exc
     except (ValueError, decimal.InvalidOperation) as exc:
-        if isinstance(exc, FieldError):
-            raise
         raise FieldError(
-            name, f"not a valid {kind}: {raw!r}", f"不是有效的{ZH_TYPES.get(kind, kind)}：{raw!r}"
+            name, f"not a valid {kind}: {raw!r}", f"不是有效的{type_.zh or kind}：{raw!r}"
         ) from exc
-
-
-def max_length(spec: dict) -> int | None:
-    """The most characters a string or text field takes: the document's max_length, else 255 for
-    string and 10,000 for text. Every text value is bounded, so no one stores megabytes."""
-    if spec["type"] == "string":
-        return spec.get("max_length", STRING_MAX_LENGTH)
-    if spec["type"] == "text":
-        return spec.get("max_length", TEXT_MAX_LENGTH)
-    return None
 
 
 def default_value(spec: dict) -> Any:

@@ -333,3 +333,58 @@ def test_pricing_through_quoting_gives_the_pack_cases_premium(app, core):
     source = SourceDocument("products/compulsory_motor.yaml", product.data)
     results = run_cases([source], rule_documents)
     assert results and all(r.passed for r in results)
+
+
+# --- field types --------------------------------------------------------------------------------
+
+
+def test_one_registry_of_field_types_serves_tables_values_and_forms(monkeypatch):
+    from sqlalchemy import Numeric, String
+
+    from app.configuration import field_types as types_module
+    from app.configuration.entities import FieldError, coerce_value
+    from app.configuration.field_types import (
+        FieldType,
+        UnknownFieldType,
+        field_type,
+        field_types,
+        register_field_type,
+    )
+    from app.configuration.forms import WIDGETS
+
+    declared = load_schema("common")["$defs"]["field_type"]["enum"]
+    assert set(field_types()) == set(declared)
+    assert {t.widget for t in field_types().values()} <= set(WIDGETS)
+
+    money = field_type("money")
+    column = money.column({"name": "fee", "type": "money"})
+    assert isinstance(column, Numeric) and (column.precision, column.scale) == (14, 2)
+    assert field_type("string").column({"type": "string", "max_length": 40}).length == 40
+    assert isinstance(field_type("vin").column({"type": "vin"}), String)
+    assert money.schema_for({"type": "money"})["pattern"]
+    assert field_type("plate").schema_for({"type": "plate"})["x-identifier"] == "plate"
+
+    spec = {"name": "fee", "type": "money", "label": {"zh": "费用"}}
+    assert coerce_value(spec, "12.345") == Decimal("12.35")  # half-up to the cent
+    with pytest.raises(FieldError) as refused:
+        coerce_value({**spec, "type": "integer"}, "12.5")
+    assert refused.value.field == "fee" and "整数" in refused.value.chinese
+    plate = {"name": "plate", "type": "plate", "label": {"zh": "车牌"}}
+    assert coerce_value(plate, "沪A·12345") == "沪A12345"
+    with pytest.raises(UnknownFieldType, match="colour"):
+        field_type("colour")
+
+    # a capability adds a type by registering it; a name is registered once
+    percent = FieldType(
+        "percent",
+        lambda s: Numeric(7, 4),
+        lambda s, raw: Decimal(str(raw).rstrip("%")) / 100,
+        zh="百分比",
+        as_text=True,
+    )
+    monkeypatch.setitem(types_module._TYPES, "percent", percent)
+    assert coerce_value({"name": "rate", "type": "percent"}, "4%") == Decimal("0.04")
+    with pytest.raises(FieldError, match="not a valid percent"):
+        coerce_value({"name": "rate", "type": "percent"}, "four")
+    with pytest.raises(ValueError, match="already registered"):
+        register_field_type(FieldType("money", lambda s: Numeric(14, 2), lambda s, raw: raw))
