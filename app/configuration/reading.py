@@ -282,7 +282,7 @@ def bundled_body_schema(kind: str) -> dict:
     """The body schema of `kind` with every $ref inlined: one self-contained schema a browser
     form can use without fetching anything."""
     registry = schema_registry()
-    root = load_schema(kind)
+    root = load_schema(kind_spec(kind).schema_name)
     resolver = registry.resolver(base_uri=root["$id"])
     return _inline(root, resolver, depth=0)
 
