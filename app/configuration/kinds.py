@@ -45,7 +45,7 @@ class CheckContext:
 
     pack: str
     documents: Sequence[SourceDocument]
-    current: Mapping[tuple[str, str], Mapping[str, Any]]  # (kind, key) → data of the published
+    current: Mapping[tuple[str, str], DocumentVersion]  # (kind, key) → its published version
     tenant_id: int | None = None
     tables: list[Any] = field(default_factory=list)
 
