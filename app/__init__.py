@@ -73,6 +73,7 @@ def _import_models() -> None:
     """Import every model so the mappers and Alembic see the whole schema."""
     from app.audit import models as _audit  # noqa: F401
     from app.cameras import models as _cameras  # noqa: F401
+    from app.carriers import models as _carriers  # noqa: F401
     from app.configuration import models as _configuration  # noqa: F401
     from app.customers import models as _customers  # noqa: F401
     from app.jobs import models as _jobs  # noqa: F401

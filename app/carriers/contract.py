@@ -23,7 +23,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import pluggy
@@ -519,6 +519,50 @@ class CarrierHookSpecs:
     @hookspec
     def dealercover_carrier_plugins(self) -> list[CarrierPlugin]:
         """Return the carrier plugins this module provides."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The coverage ↔ form-field convention of product documents
+# ---------------------------------------------------------------------------------------------
+def coverage_inputs(
+    product_body: Mapping[str, Any], coverages: Sequence[CoverageRequest]
+) -> dict[str, Any]:
+    """The form values that say which coverages are taken, by the products' convention: coverage
+    `C` is taken when the boolean field `C` is true, and its amount is in the field `C_limit` or
+    `C_sum_insured` (0 when not taken). No coverages asked → no values (the form decides)."""
+    if not coverages:
+        return {}
+    fields = {spec["name"]: spec for spec in product_body.get("form", [])}
+    asked = {coverage.code: coverage for coverage in coverages}
+    values: dict[str, Any] = {}
+    for offered in product_body.get("coverages", []):
+        code = offered["code"]
+        taken = code in asked
+        spec = fields.get(code)
+        if spec is not None and spec.get("type") == "boolean":
+            values[code] = taken
+        for name in (f"{code}_limit", f"{code}_sum_insured"):
+            spec = fields.get(name)
+            if spec is None:
+                continue
+            amount = asked[code].sum_insured if taken else Decimal(0)
+            if taken and amount is None:
+                continue  # taken with the form's own (default) amount
+            values[name] = _field_value(spec, amount)
+    return values
+
+
+def _field_value(spec: Mapping[str, Any], amount: Decimal) -> Any:
+    """An amount as the field wants it: an enum's matching choice value, else the number."""
+    if spec.get("type") != "enum":
+        return amount
+    for choice in spec.get("choices", []):
+        try:
+            if Decimal(choice["value"]) == amount:
+                return choice["value"]
+        except InvalidOperation:
+            continue
+    return str(amount.normalize()) if amount else "0"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 import rules
-from app.carriers.contract import CoverageRequest, cents
+from app.carriers.contract import CoverageRequest, cents, coverage_inputs
 
 
 @dataclass(frozen=True)
@@ -35,47 +35,6 @@ class TariffPrice:
     versions: Mapping[str, str] = field(default_factory=dict)
     trace: Mapping[str, Any] | None = None
     coverage_premiums: Mapping[str, Decimal] = field(default_factory=dict)
-
-
-def coverage_inputs(
-    product_body: Mapping[str, Any], coverages: Sequence[CoverageRequest]
-) -> dict[str, Any]:
-    """The form values that say which coverages are taken, by the products' convention: coverage
-    `C` is taken when the boolean field `C` is true, and its amount is in the field `C_limit` or
-    `C_sum_insured` (0 when not taken). No coverages asked → no values (the form decides)."""
-    if not coverages:
-        return {}
-    fields = {spec["name"]: spec for spec in product_body.get("form", [])}
-    asked = {coverage.code: coverage for coverage in coverages}
-    values: dict[str, Any] = {}
-    for offered in product_body.get("coverages", []):
-        code = offered["code"]
-        taken = code in asked
-        spec = fields.get(code)
-        if spec is not None and spec.get("type") == "boolean":
-            values[code] = taken
-        for name in (f"{code}_limit", f"{code}_sum_insured"):
-            spec = fields.get(name)
-            if spec is None:
-                continue
-            amount = asked[code].sum_insured if taken else Decimal(0)
-            if taken and amount is None:
-                continue  # taken with the form's own (default) amount
-            values[name] = _field_value(spec, amount)
-    return values
-
-
-def _field_value(spec: Mapping[str, Any], amount: Decimal) -> Any:
-    """An amount as the field wants it: an enum's matching choice value, else the number."""
-    if spec.get("type") != "enum":
-        return amount
-    for choice in spec.get("choices", []):
-        try:
-            if Decimal(choice["value"]) == amount:
-                return choice["value"]
-        except InvalidOperation:
-            continue
-    return str(amount.normalize()) if amount else "0"
 
 
 class PlatformTariff:

@@ -193,6 +193,54 @@ def birth_and_gender(id_number: str | None) -> tuple[date | None, str | None]:
     return born, "male" if int(id_number[16]) % 2 else "female"
 
 
+def facts_as_inputs(
+    request: QuoteRequest, line: LineRequest, pricing_factor: Decimal | None = None
+) -> dict[str, Any]:
+    """The facts of a request as pricing inputs, the desk's form values over them, and the
+    carrier's own pricing factor last (a desk cannot change a carrier's factor)."""
+    history = request.history
+    inputs: dict[str, Any] = {
+        "province": request.province,
+        "record": history.jqx_record,
+        "claims_last_year": history.claims_last_year,
+        "claim_free_years": history.claim_free_years,
+        "drink_offences": history.drink_driving_offences,
+    }
+    if request.vehicle is not None:
+        inputs.update(_vehicle_inputs(request))
+    born, gender = birth_and_gender(request.insured.id_number)
+    if born is not None:
+        inputs.update(age=whole_years(born, request.start_date), gender=gender)
+    inputs.update({k: v for k, v in line.form.items() if v is not None})
+    if pricing_factor is not None:
+        inputs["pricing_factor"] = pricing_factor
+    return inputs
+
+
+def _vehicle_inputs(request: QuoteRequest) -> dict[str, Any]:
+    vehicle = request.vehicle
+    registered = vehicle.register_date
+    age = 0 if vehicle.is_new or registered is None else whole_years(registered, request.start_date)
+    tax_months = 12
+    if vehicle.is_new and registered is not None and registered.year == request.start_date.year:
+        tax_months = 12 - registered.month + 1  # the registration month is taxed
+    values = {
+        "vehicle_class": vehicle.vehicle_class,
+        "seats": vehicle.seats,
+        "passenger_seats": max(vehicle.seats - 1, 0),
+        "tonnage": vehicle.tonnage or Decimal(0),
+        "displacement_l": vehicle.displacement_l or Decimal(0),
+        "fuel": vehicle.fuel,
+        "vehicle_age": age,
+        "tax_months": tax_months,
+    }
+    if vehicle.purchase_price is not None:
+        values["purchase_price"] = vehicle.purchase_price
+    if vehicle.vehicle_class == "摩托车" and vehicle.displacement_l:
+        values["displacement_ml"] = int(vehicle.displacement_l * 1000)
+    return values
+
+
 class SandboxClient:
     """One tenant's sandbox insurer (contract.CarrierClient)."""
 
@@ -269,52 +317,8 @@ class SandboxClient:
     # --- pricing -----------------------------------------------------------------------------
 
     def pricing_inputs(self, request: QuoteRequest, line: LineRequest) -> dict[str, Any]:
-        """The facts as pricing inputs, the desk's form over them, the carrier's factor last."""
-        history = request.history
-        inputs: dict[str, Any] = {
-            "province": request.province,
-            "record": history.jqx_record,
-            "claims_last_year": history.claims_last_year,
-            "claim_free_years": history.claim_free_years,
-            "drink_offences": history.drink_driving_offences,
-        }
-        if request.vehicle is not None:
-            inputs.update(self._vehicle_inputs(request))
-        born, gender = birth_and_gender(request.insured.id_number)
-        if born is not None:
-            inputs.update(age=whole_years(born, request.start_date), gender=gender)
-        inputs.update({k: v for k, v in line.form.items() if v is not None})
         factor = (self.config.get("pricing_factors") or {}).get(line.line)
-        if factor is not None:
-            inputs["pricing_factor"] = Decimal(factor)
-        return inputs
-
-    def _vehicle_inputs(self, request: QuoteRequest) -> dict[str, Any]:
-        vehicle = request.vehicle
-        registered = vehicle.register_date
-        age = (
-            0
-            if vehicle.is_new or registered is None
-            else whole_years(registered, request.start_date)
-        )
-        tax_months = 12
-        if vehicle.is_new and registered is not None and registered.year == request.start_date.year:
-            tax_months = 12 - registered.month + 1  # the registration month is taxed
-        values = {
-            "vehicle_class": vehicle.vehicle_class,
-            "seats": vehicle.seats,
-            "passenger_seats": max(vehicle.seats - 1, 0),
-            "tonnage": vehicle.tonnage or Decimal(0),
-            "displacement_l": vehicle.displacement_l or Decimal(0),
-            "fuel": vehicle.fuel,
-            "vehicle_age": age,
-            "tax_months": tax_months,
-        }
-        if vehicle.purchase_price is not None:
-            values["purchase_price"] = vehicle.purchase_price
-        if vehicle.vehicle_class == "摩托车" and vehicle.displacement_l:
-            values["displacement_ml"] = int(vehicle.displacement_l * 1000)
-        return values
+        return facts_as_inputs(request, line, None if factor is None else Decimal(factor))
 
     def _price(self, request: QuoteRequest) -> tuple[list[QuotedLine], dict[str, str]]:
         if request.tariff is None:

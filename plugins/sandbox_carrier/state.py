@@ -39,7 +39,9 @@ class SandboxState:
         Path(folder).mkdir(parents=True, exist_ok=True)
         self.path = str(Path(folder) / "sandbox.sqlite3")
         with self.write() as db:
-            db.executescript(SCHEMA)
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

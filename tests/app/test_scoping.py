@@ -29,6 +29,7 @@ from tests.app.conftest import (
     scope_of,
     write_pack,
 )
+from tests.app.carriers.factory import add_carrier_rows
 from tests.app.test_cameras import add_camera_rows
 
 
@@ -88,6 +89,9 @@ def worlds(app, tmp_path_factory):
     # A camera and a camera event in each store of each tenant.
     for world in (mine, other):
         add_camera_rows(world)
+    # A carrier credential and an unmatched download in each store of each tenant.
+    for world in (mine, other):
+        add_carrier_rows(world)
     # A job in each store of each tenant, so jobs have rows on both sides of every wall.
     for world in (mine, other):
         for suffix in ("desk", "deskb"):
