@@ -113,6 +113,7 @@ def _limit_token_endpoints(app: Flask, appbuilder: AppBuilder) -> None:
 def _register_capabilities(appbuilder: AppBuilder) -> None:
     from app.audit import views as audit_views
     from app.cameras import views as camera_views
+    from app.carriers import views as carrier_views
     from app.configuration import views as configuration_views
     from app.customers import views as customer_views
     from app.jobs import views as job_views
@@ -124,6 +125,7 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
         customer_views,
         configuration_views,
         camera_views,
+        carrier_views,
         quoting_views,
         job_views,
         audit_views,
@@ -138,3 +140,6 @@ def _register_commands(app: Flask) -> None:
     from app.cameras.cli import cameras_cli
 
     app.cli.add_command(cameras_cli)
+    from app.carriers.cli import carriers_cli
+
+    app.cli.add_command(carriers_cli)

@@ -10,7 +10,6 @@ import datetime
 import enum
 
 from flask_appbuilder import Model
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -61,15 +60,16 @@ class DownloadStatus(enum.StrEnum):
     IGNORED = "ignored"
 
 
+# Chinese labels (the console is zh_CN first; these screens have no English catalogue yet).
 DOWNLOAD_KIND_LABELS = {
-    DownloadKind.POLICY: _l("Policy download"),
-    DownloadKind.STATEMENT: _l("Statement line"),
-    DownloadKind.CLAIM: _l("Claim download"),
+    DownloadKind.POLICY: "保单下载",
+    DownloadKind.STATEMENT: "对账单",
+    DownloadKind.CLAIM: "赔案下载",
 }
 DOWNLOAD_STATUS_LABELS = {
-    DownloadStatus.UNMATCHED: _l("Unmatched"),
-    DownloadStatus.RESOLVED: _l("Resolved"),
-    DownloadStatus.IGNORED: _l("Ignored"),
+    DownloadStatus.UNMATCHED: "待处理",
+    DownloadStatus.RESOLVED: "已处理",
+    DownloadStatus.IGNORED: "已忽略",
 }
 
 

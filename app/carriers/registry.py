@@ -4,7 +4,7 @@ Plugins come from two places, registered the same way:
 - the `dealercover.carriers` (and `dealercover.payments`) entry-point groups of installed
   packages (importlib.metadata);
 - the modules and packages of the top-level `plugins/` folder (the built-in ones live there) and
-  of any folder in the `CARRIER_PLUGIN_PATH` setting.
+  of any folder in the `DEALERCOVER_PLUGIN_PATH` environment variable.
 
 A plugin that fails to import, or whose hook raises or answers nonsense, is kept as a `LoadError`
 (shown on 状态监控 → 插件) and the others load as usual: a broken plugin never stops the app.
@@ -16,6 +16,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import logging
+import os
 import sys
 import threading
 import traceback
@@ -242,11 +243,15 @@ def _check_carrier(plugin: Any) -> None:
 
 _lock = threading.Lock()
 _registry: PluginRegistry | None = None
-_extra_dirs: tuple[str, ...] = ()
+# More plugin folders besides plugins/: DEALERCOVER_PLUGIN_PATH, separated like PATH.
+_extra_dirs: tuple[str, ...] = tuple(
+    d for d in os.environ.get("DEALERCOVER_PLUGIN_PATH", "").split(os.pathsep) if d
+)
 
 
 def configure(extra_dirs: Iterable[str] = ()) -> None:
-    """Called by create_app with the CARRIER_PLUGIN_PATH folders; discovery stays lazy."""
+    """Set the extra plugin folders (tests; the process default comes from the environment);
+    discovery stays lazy."""
     global _extra_dirs, _registry
     dirs = tuple(str(d) for d in extra_dirs if d)
     with _lock:

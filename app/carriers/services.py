@@ -143,10 +143,17 @@ def fingerprint(value: str) -> str:
 
 
 def store_credential(
-    session: Session, carrier_key: str, name: str, value: str, created_by: str = ""
+    session: Session,
+    carrier_key: str,
+    name: str,
+    value: str,
+    created_by: str = "",
+    tenant_id: int | None = None,
+    org_node_id: int | None = None,
 ) -> CarrierCredential:
     """Save (or replace) a carrier's secret, encrypted; returns the row whose `reference`
-    (secret:<id>) goes into the carrier document. Flushes, does not commit."""
+    (secret:<id>) goes into the carrier document. The tenant and node default to the writer's
+    scope. Flushes, does not commit."""
     if not value or len(value) > 4096:
         raise ValidationFailed(
             "value: 1 to 4096 characters", "密钥：须为 1–4096 个字符", field="value"
@@ -158,16 +165,23 @@ def store_credential(
     if not re.match(r"^[a-z0-9_]{1,128}$", carrier_key or ""):
         raise ValidationFailed(
             "carrier_key: lower-case letters, digits and _",
-            "保险公司键格式有误",
+            "保险公司键：小写字母、数字和下划线",
             field="carrier_key",
         )
-    row = session.scalar(
-        select(CarrierCredential).where(
-            CarrierCredential.carrier_key == carrier_key, CarrierCredential.name == name
-        )
+    query = select(CarrierCredential).where(
+        CarrierCredential.carrier_key == carrier_key, CarrierCredential.name == name
     )
+    if tenant_id is not None:
+        query = query.where(CarrierCredential.tenant_id == tenant_id)
+    row = session.scalar(query)
     if row is None:
-        row = CarrierCredential(carrier_key=carrier_key, name=name, created_by=created_by)
+        row = CarrierCredential(
+            carrier_key=carrier_key,
+            name=name,
+            created_by=created_by,
+            tenant_id=tenant_id,
+            org_node_id=org_node_id,
+        )
         session.add(row)
     else:
         row.replaced_at = utcnow()
