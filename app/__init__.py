@@ -140,6 +140,9 @@ def _register_commands(app: Flask) -> None:
     from app.cameras.cli import cameras_cli
 
     app.cli.add_command(cameras_cli)
+    from app.tenancy.cli import db_roles
+
+    app.cli.add_command(db_roles)
     from app.carriers.cli import carriers_cli
 
     app.cli.add_command(carriers_cli)

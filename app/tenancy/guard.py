@@ -18,6 +18,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.tenancy.mixins import Scoped, user_scope_clause
 from app.tenancy.references import check_references
+from app.tenancy.row_security import install_row_settings
 from app.tenancy.scope import ScopeViolation, current_scope
 
 # SQLAlchemy calls the criteria lambda once with the abstract mixin while analysing it; reading a
@@ -33,6 +34,7 @@ def install_guard() -> None:
         return
     event.listen(Session, "do_orm_execute", _add_scope_criteria)
     event.listen(Session, "before_flush", _check_writes)
+    install_row_settings()
     _installed = True
 
 

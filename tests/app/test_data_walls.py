@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from app.customers.models import Customer, Vehicle
 from app.extensions import db
@@ -292,3 +293,152 @@ def test_json_depth_counts_only_structure():
     assert json_depth(b'{"a": [1, {"b": []}]}') == 4
     assert json_depth(b'{"a": "[[[[{{{{", "b": "\\"[["}') == 1
     assert json_depth(_nested(64)) == 65
+
+
+# --- finding 12: row-level security and database roles (PostgreSQL only) -----------------------
+
+
+def _postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def test_the_migration_walls_off_its_tenant_tables_and_audit_truncation(app):
+    if not _postgresql():
+        pytest.skip("row-level security is PostgreSQL's")
+    from importlib import import_module
+
+    from app.tenancy.row_security import tables_without_row_security
+
+    revision = import_module("migrations.versions.0006_row_security")
+    with db.engine.connect() as connection:
+        assert tables_without_row_security(connection, revision.TABLES) == []
+        triggers = connection.scalars(
+            text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_record'::regclass")
+        ).all()
+    assert "audit_record_no_truncate" in triggers
+
+
+@pytest.fixture(scope="module")
+def app_role(app, walls):
+    """The roles made by `flask db-roles` on this test database (names of its own, since roles
+    belong to the whole cluster), and an engine connected as the app role."""
+    if not _postgresql():
+        pytest.skip("database roles and row-level security are PostgreSQL's")
+    url = db.engine.url
+    owner, app_name = f"{url.database}_owner", f"{url.database}_app"
+    db.session.remove()  # no transaction of the tests may hold locks the ownership change needs
+    result = app.test_cli_runner().invoke(args=["db-roles", "--owner", owner, "--app", app_name])
+    assert result.exit_code == 0, result.output
+    check = app.test_cli_runner().invoke(args=["db-roles", "--check"])
+    assert check.exit_code == 0, check.output
+    engine = create_engine(url.set(username=app_name, password=None))
+    yield app_name, engine
+    engine.dispose()
+
+
+def _count(connection, sql: str, **params) -> int:
+    return connection.scalar(text(sql), params)
+
+
+def test_raw_sql_under_another_tenants_setting_sees_none_of_this_tenants_rows(walls, app_role):
+    mine, other = walls
+    _, engine = app_role
+    with engine.connect() as connection:
+        assert _count(connection, "SELECT count(*) FROM customer") == 0  # no setting: nothing
+        connection.execute(
+            text("SELECT set_config('dealercover.tenant_id', :t, true)"),
+            {"t": str(other.tenant_id)},
+        )
+        mine_seen = "SELECT count(*) FROM customer WHERE tenant_id = :t"
+        assert _count(connection, mine_seen, t=mine.tenant_id) == 0
+        assert _count(connection, mine_seen, t=other.tenant_id) > 0
+        assert set(connection.scalars(text("SELECT DISTINCT tenant_id FROM vehicle"))) == {
+            other.tenant_id
+        }
+        with pytest.raises(DBAPIError, match="row-level security"):
+            connection.execute(
+                text(
+                    "INSERT INTO customer (name, kind, tenant_id, org_node_id) "
+                    "VALUES ('越界', 'person', :t, :n)"
+                ),
+                {"t": mine.tenant_id, "n": mine.store_a},
+            )
+        connection.rollback()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_record SET action = 'forged'",
+        "DELETE FROM audit_record",
+        "TRUNCATE audit_record",
+    ],
+)
+def test_the_app_role_cannot_change_or_remove_audit_records(app_role, statement):
+    _, engine = app_role
+    with engine.connect() as connection, use_scope(system_scope("tests")):
+        assert _count(connection, "SELECT count(*) FROM audit_record") > 0  # it may read them
+        with pytest.raises(DBAPIError) as refused:
+            connection.execute(text(statement))
+        assert refused.value.orig.sqlstate == "42501"  # insufficient_privilege
+        connection.rollback()
+
+
+def test_no_one_truncates_the_audit_table(app, app_role):
+    with db.engine.connect() as connection:  # the superuser the tests run as
+        before = _count(connection, "SELECT count(*) FROM audit_record")
+        with pytest.raises(DBAPIError, match="append-only"):
+            connection.execute(text("TRUNCATE audit_record"))
+        connection.rollback()
+        assert _count(connection, "SELECT count(*) FROM audit_record") == before
+
+
+def test_the_app_runs_as_the_app_role_with_the_wall_following_each_scope(app, walls, app_role):
+    """The whole app on the app role: requests work (logins, lists, writes with their audit),
+    and SQL written by hand sees only what the current scope may see."""
+    from app import create_app
+    from tests.app.conftest import IsolatedClient
+
+    mine, other = walls
+    role, _ = app_role
+    url = db.engine.url.set(username=role, password=None)
+    as_app = create_app(
+        "test", {"SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False)}
+    )
+    with as_app.app_context():
+        tenants = "SELECT DISTINCT tenant_id FROM customer"
+        with use_scope(scope_of(mine.users["desk"])):
+            assert set(db.session.scalars(text(tenants))) == {mine.tenant_id}
+            # The scope changes inside one transaction: the settings follow it.
+            with use_scope(system_scope("tests")):
+                assert {mine.tenant_id, other.tenant_id} <= set(db.session.scalars(text(tenants)))
+            assert set(db.session.scalars(text(tenants))) == {mine.tenant_id}
+        assert set(db.session.scalars(text(tenants))) == set()  # no scope: nothing
+        db.session.rollback()
+        as_app.test_client_class = IsolatedClient
+        client = as_app.test_client()
+        headers = _headers(client, mine.users["desk"])
+        listed = client.get("/api/v1/customer/?q=(page_size:100)", headers=headers)
+        assert listed.status_code == 200
+        assert {row["tenant_id"] for row in listed.get_json()["result"]} == {mine.tenant_id}
+        created = client.post(
+            "/api/v1/customer/",
+            json={"name": "角色测试客户", "kind": "person", "org_node_id": mine.store_a},
+            headers=headers,
+        )
+        assert created.status_code == 201, created.get_data(as_text=True)
+        db.session.remove()
+
+
+def test_an_entity_table_is_created_behind_forced_row_security(app, walls, tmp_path):
+    if not _postgresql():
+        pytest.skip("row-level security is PostgreSQL's")
+    mine, _ = walls
+    key = f"walled_{mine.code.lower()}"
+    install_for(app, mine, write_pack(tmp_path, key, documents=[_reference_entity(key)]))
+    with db.engine.connect() as connection:
+        enabled, forced = connection.execute(
+            text("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = :t"),
+            {"t": f"x{mine.tenant_id}_{key}"},
+        ).one()
+    assert enabled and forced
