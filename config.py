@@ -97,6 +97,8 @@ class BaseConfig:
             AUTH_RATE_LIMIT=_env("AUTH_RATE_LIMIT") or cls.AUTH_RATE_LIMIT,
             LOGIN_LOCKOUT_ATTEMPTS=_int("LOGIN_LOCKOUT_ATTEMPTS", 5),
             LOGIN_LOCKOUT_MINUTES=_int("LOGIN_LOCKOUT_MINUTES", 15),
+            LOGIN_DELAY_SECONDS=_int("LOGIN_DELAY_SECONDS", 1),
+            TRUSTED_PROXY_COUNT=_int("TRUSTED_PROXY_COUNT", 0),
             PERMANENT_SESSION_LIFETIME=timedelta(minutes=_int("SESSION_IDLE_MINUTES", 30)),
             # Every request body is bounded (413 above it) and JSON nesting too (400 deeper).
             MAX_CONTENT_LENGTH=_int("REQUEST_MAX_BYTES", 16 * 1024 * 1024),
@@ -133,6 +135,8 @@ class TestConfig(BaseConfig):
     def finalise(cls) -> dict:
         values = super().finalise()
         values["SECRET_KEY"] = "test-only-key-not-secret-0123456789abcdef"
+        # Tests post wrong passwords back to back; the delay is tested on an app that sets it.
+        values["LOGIN_DELAY_SECONDS"] = 0
         return values
 
 

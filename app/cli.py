@@ -13,6 +13,7 @@ from app.tenancy.scope import system_scope, use_scope
 demo_cli = AppGroup("demo", help="Demo data.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 platform_cli = AppGroup("platform", help="Platform set-up: roles, reference data.")
+users_cli = AppGroup("users", help="User accounts: unlock, roles, sessions.")
 
 
 @demo_cli.command("load")
@@ -101,8 +102,86 @@ def jobs_worker(burst: bool) -> None:
     worker.work(burst=burst)
 
 
+def _cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _user_or_fail(username: str):
+    user = current_app.appbuilder.sm.find_user(username=username)
+    if user is None:
+        raise click.ClickException(f"no user named {username!r}")
+    return user
+
+
+def _commit_or_fail() -> None:
+    """Commit; the grant rules (app/security/grants.py) run at flush for the CLI too."""
+    from app.security.grants import GrantRefused
+
+    try:
+        db.session.commit()
+    except GrantRefused as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from refused
+
+
+@users_cli.command("unlock")
+@click.argument("username")
+def users_unlock(username: str) -> None:
+    """Lift USERNAME's login locks on every address (audited)."""
+    from app.security.throttle import unlock_account
+
+    with use_scope(system_scope(_cli_actor())):
+        user = _user_or_fail(username)
+        sources = unlock_account(db.session, user, _cli_actor())
+        _commit_or_fail()
+    click.echo(
+        f"{username} unlocked" + (f" (was locked from {', '.join(sources)})" if sources else "")
+    )
+
+
+@users_cli.command("grant")
+@click.argument("username")
+@click.argument("role")
+def users_grant(username: str, role: str) -> None:
+    """Give USERNAME the ROLE. A user of a tenant can never be made platform admin."""
+    with use_scope(system_scope(_cli_actor())):
+        user = _user_or_fail(username)
+        found = current_app.appbuilder.sm.find_role(role)
+        if found is None:
+            raise click.ClickException(f"no role named {role!r}")
+        if found not in user.roles:
+            user.roles = [*user.roles, found]
+        _commit_or_fail()
+    click.echo(f"{username}: {', '.join(sorted(r.name for r in user.roles))}")
+
+
+@users_cli.command("revoke")
+@click.argument("username")
+@click.argument("role")
+def users_revoke(username: str, role: str) -> None:
+    """Take ROLE away from USERNAME."""
+    with use_scope(system_scope(_cli_actor())):
+        user = _user_or_fail(username)
+        user.roles = [r for r in user.roles if r.name != role]
+        _commit_or_fail()
+    click.echo(f"{username}: {', '.join(sorted(r.name for r in user.roles)) or '(no role)'}")
+
+
+@users_cli.command("logout")
+@click.argument("username")
+def users_logout(username: str) -> None:
+    """End every session and API token of USERNAME at once."""
+    with use_scope(system_scope(_cli_actor())):
+        user = _user_or_fail(username)
+        current_app.appbuilder.sm.end_sessions(user)
+        _commit_or_fail()
+    click.echo(f"{username}: every session and token ended")
+
+
 def register_cli(app: Flask) -> None:
     from app.configuration.cli import pack_cli
 
-    for group in (demo_cli, jobs_cli, platform_cli, pack_cli):
+    for group in (demo_cli, jobs_cli, platform_cli, pack_cli, users_cli):
         app.cli.add_command(group)

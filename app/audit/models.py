@@ -26,6 +26,7 @@ class AuditAction:
     LOGOUT = "logout"
     PERMISSION_CHANGE = "permission_change"
     EXPORT = "export"
+    UNLOCK = "unlock"
 
     ALL = (
         INSERT,
@@ -37,6 +38,7 @@ class AuditAction:
         LOGOUT,
         PERMISSION_CHANGE,
         EXPORT,
+        UNLOCK,
     )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import DateTime, ForeignKey, String
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.organisation.models import OrgNode, Tenant
@@ -21,7 +23,13 @@ class DealerUser(Scoped, User):
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True)
     org_node_id: Mapped[int | None] = mapped_column(ForeignKey("org_node.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(20))
+    # An administrator's lock of the whole account (the automatic lock-out is per source, in
+    # LoginThrottle).
     locked_until: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    # Stored in the session cookie at login and compared on every request: logging out or
+    # changing the password bumps it, so every copy of an older cookie (and every older API
+    # token) stops working at once.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     tenant: Mapped[Tenant | None] = relationship(foreign_keys=[tenant_id])
     org_node: Mapped[OrgNode | None] = relationship(foreign_keys=[org_node_id])
@@ -43,6 +51,33 @@ class DealerUser(Scoped, User):
         if node is None or node.tenant_id != self.tenant_id:
             raise ScopeViolation(f"user {self.username}: org node is outside your scope")
 
+    def login_lock(self) -> str:
+        """For the user list: the addresses locked out of this account, or the admin's lock."""
+        from app.security.throttle import account_key, locked_sources
+
+        if self.is_locked():
+            return str(_l("Locked by an administrator"))
+        session = object_session(self)
+        return ", ".join(locked_sources(session, account_key(self.username))) if session else ""
+
     def is_locked(self, now: datetime.datetime | None = None) -> bool:
         now = now or datetime.datetime.now()
         return self.locked_until is not None and self.locked_until > now
+
+
+class LoginThrottle(Model):
+    """Failed logins of one typed user name from one client address: the progressive delay and
+    the lock-out. Keyed by the name as typed (unknown names are throttled like real ones, so the
+    answers do not tell which accounts exist) and the source, so an attacker at one address cannot
+    lock the real user out from another. Written before anyone is identified: not tenant data."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("username", "source", name="uq_login_throttle_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(256), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    retry_after: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[datetime.datetime | None] = mapped_column(DateTime)

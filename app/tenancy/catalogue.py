@@ -19,6 +19,8 @@ GLOBAL_TABLES = {
     "brand": "reference data shared by all tenants",
     "city": "reference data shared by all tenants",
     "config_epoch": "one counter of metadata publishes, no business data",
+    "login_throttle": "failed logins per typed user name and client address, written before "
+    "anyone is identified; no business data",
 }
 
 # References that must resolve in the writer's tenant rather than below the writer's org node

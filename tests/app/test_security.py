@@ -14,6 +14,7 @@ from app.audit.models import AuditAction, AuditRecord
 from app.extensions import db
 from app.security.models import DealerUser
 from app.security.passwords import password_problems
+from app.security.throttle import account_key, locked_sources
 from app.tenancy.scope import system_scope, use_scope
 from tests.app.conftest import PASSWORD, build_world, login
 
@@ -43,7 +44,8 @@ def test_wrong_logins_are_counted_audited_and_lock_the_account(app, client):
         login(client, username, "wrong-password")
     with use_scope(system_scope()):
         user = db.session.scalar(select(DealerUser).where(DealerUser.username == username))
-        assert user.fail_login_count == limit and user.is_locked()
+        assert user.fail_login_count == limit
+        assert locked_sources(db.session, account_key(username)) == ["127.0.0.1"]
     login(client, username, PASSWORD)  # the right password, but locked
     assert client.get("/org/tree/").status_code != 200
     actions = _actions(username)
@@ -73,7 +75,7 @@ def test_an_unknown_user_login_is_audited(app, client):
             .order_by(AuditRecord.id.desc())
         ).first()
     assert record.action == AuditAction.LOGIN_FAILED
-    assert json.loads(record.detail) == {"reason": "unknown user"}
+    assert json.loads(record.detail) == {"reason": "unknown user", "source": "127.0.0.1"}
 
 
 @pytest.mark.parametrize(
