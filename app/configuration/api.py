@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_wtf.csrf import ValidationError, validate_csrf
 from jwt.exceptions import PyJWTError
 
-from app.configuration import records
+from app.configuration import masking, records
 from app.configuration.openapi import entity_openapi
 from app.configuration.reading import (
     REFUSED,
@@ -22,6 +23,22 @@ from app.extensions import db
 
 blueprint = Blueprint("entity_api", __name__, url_prefix="/api/v1")
 MAX_PAGE_SIZE = 500
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@blueprint.before_request
+def _csrf_for_cookie_calls():
+    """A call authenticated by the session cookie must carry the page's CSRF token in
+    X-CSRFToken: a browser sends the cookie on any site's behalf, never a bearer token."""
+    if request.method in SAFE_METHODS or "Authorization" in request.headers:
+        return None
+    if _user() is None:
+        return None  # the route answers 401
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except ValidationError as exc:
+        return _error(403, f"CSRF check failed: {exc}; send the page's csrf-token as X-CSRFToken")
+    return None
 
 
 def _user():
@@ -45,6 +62,8 @@ def _entity(name: str, need: str = "read") -> tuple[EntityRuntime | None, tuple 
     if user is None:
         return None, _error(401, "authentication required")
     runtime = REGISTRY.get(db.session, name, getattr(user, "tenant_id", None))
+    if runtime is not None and not has_api(runtime):
+        runtime = None  # `api: false`: the entity has no REST API at all
     allowed = records.permission(runtime, user) if runtime else None
     if runtime is None or allowed is None or (need == "write" and allowed != "write"):
         return None, _error(404, "Not found")
@@ -64,10 +83,12 @@ def list_records(name: str):
         return _error(400, {"page": ["must be whole numbers"]})
     search = args.pop("q", "")
     try:
-        count, rows = records.list_records(db.session, runtime, search, args, page, size)
+        hidden = masking.hidden_fields(runtime.definition, _user())
+        count, rows = records.list_records(db.session, runtime, search, args, page, size, hidden)
     except records.RecordErrors as exc:
         return _error(400, exc.errors)
-    result = [records.record_to_dict(runtime, row) for row in rows]
+    result = [_shown(runtime, row) for row in rows]
+    _audit_shown(runtime, rows, "api list")
     return jsonify({"count": count, "ids": [r["id"] for r in result], "result": result})
 
 
@@ -84,7 +105,7 @@ def create_record(name: str):
     )
     if refusal:
         return refusal
-    return jsonify({"id": record.id, "result": records.record_to_dict(runtime, record)}), 201
+    return jsonify({"id": record.id, "result": _shown(runtime, record)}), 201
 
 
 def _saved(save):
@@ -107,7 +128,8 @@ def get_record(name: str, record_id: int):
     record = records.get_record(db.session, runtime, record_id)
     if record is None:
         return _error(404, "Not found")
-    return jsonify({"id": record.id, "result": records.record_to_dict(runtime, record)})
+    _audit_shown(runtime, [record], "api get")
+    return jsonify({"id": record.id, "result": _shown(runtime, record)})
 
 
 @blueprint.put("/<name>/<int:record_id>")
@@ -124,7 +146,7 @@ def update_record(name: str, record_id: int):
     record, refusal = _saved(lambda: records.update_record(db.session, runtime, record, data))
     if refusal:
         return refusal
-    return jsonify({"id": record.id, "result": records.record_to_dict(runtime, record)})
+    return jsonify({"id": record.id, "result": _shown(runtime, record)})
 
 
 @blueprint.delete("/<name>/<int:record_id>")
@@ -149,9 +171,34 @@ def openapi(name: str):
 
 @blueprint.get("/lineage/<table>/<record_id>")
 def lineage(table: str, record_id: str):
-    if _user() is None:
+    """The documents behind a record, for a user who may read the entity and see the record."""
+    user = _user()
+    if user is None:
         return _error(401, "authentication required")
+    runtime = records.entity_of_table(db.session, table)
+    if runtime is None or not has_api(runtime) or records.permission(runtime, user) is None:
+        return _error(404, "Not found")
+    if not record_id.isdigit() or len(record_id) > 18:
+        return _error(404, "Not found")
+    if records.get_record(db.session, runtime, int(record_id)) is None:  # outside the scope
+        return _error(404, "Not found")
     return jsonify({"result": records.lineage_of(db.session, table, record_id)})
+
+
+def has_api(runtime: EntityRuntime) -> bool:
+    return runtime.definition.body.get("api", True) is not False
+
+
+def _shown(runtime: EntityRuntime, record) -> dict:
+    """The record as the caller may see it: masked fields starred unless their role may not."""
+    hidden = masking.hidden_fields(runtime.definition, _user())
+    return records.record_to_dict(runtime, record, hidden)
+
+
+def _audit_shown(runtime: EntityRuntime, rows, how: str) -> None:
+    """Every answer that showed masked fields in full is audited (DOMAIN.md)."""
+    masking.audit_unmasked(db.session, runtime.definition, _user(), [r.id for r in rows], how)
+    db.session.commit()
 
 
 @blueprint.post("/documents/validate")

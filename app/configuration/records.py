@@ -3,16 +3,19 @@ Every query goes through the ORM, so the tenant guard scopes it; every change is
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.configuration.entities import FieldError, coerce_value, default_value, to_json
+from app.configuration.masking import mask_value
 from app.configuration.models import Lineage
-from app.configuration.runtime import EntityRuntime
+from app.configuration.runtime import REGISTRY, EntityRuntime
 from app.security.roles import PLATFORM_ADMIN
 
+ENTITY_TABLE_NAME = re.compile(r"^x(?P<tenant>\d{0,18})_(?P<name>[a-z][a-z0-9_]{0,62})$")
 SYSTEM_FIELDS = ("id", "org_node_id", "created_at", "created_by", "changed_at")
 
 
@@ -47,20 +50,26 @@ def list_records(
     filters: dict[str, str] | None = None,
     page: int = 0,
     page_size: int = 20,
+    hidden: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[int, list]:
+    """A page of records and their count. The `hidden` (masked) fields can be neither filtered
+    nor searched, so a user who sees them starred cannot guess them by trying values."""
     model = runtime.model
     query = select(model)
     for name, value in (filters or {}).items():
         spec = runtime.definition.field(name)
         if spec is None and name != "org_node_id":
             raise RecordErrors({name: "is not a field of this entity"})
+        if name in hidden:
+            raise RecordErrors({name: "is masked for your role and cannot be filtered on"})
         coerced = int(value) if spec is None else coerce_value({**spec, "required": False}, value)
         query = query.where(getattr(model, name) == coerced)
     if search:
         text_fields = [
             getattr(model, f)
             for f in runtime.definition.body.get("search_fields", [])
-            if (runtime.definition.field(f) or {}).get("type")
+            if f not in hidden
+            and (runtime.definition.field(f) or {}).get("type")
             not in ("date", "datetime", "integer", "decimal", "money", "boolean", "reference")
         ]
         if text_fields:
@@ -138,11 +147,26 @@ def delete_record(session: Session, record) -> None:
     session.commit()
 
 
-def record_to_dict(runtime: EntityRuntime, record) -> dict[str, Any]:
+def record_to_dict(
+    runtime: EntityRuntime, record, hidden: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The record as JSON values, the `hidden` fields masked (app.configuration.masking)."""
     result = {name: to_json(getattr(record, name)) for name in SYSTEM_FIELDS}
     for spec in runtime.definition.fields:
-        result[spec["name"]] = to_json(getattr(record, spec["name"]))
+        value = to_json(getattr(record, spec["name"]))
+        result[spec["name"]] = mask_value(value) if spec["name"] in hidden else value
     return result
+
+
+def entity_of_table(session: Session, table: str) -> EntityRuntime | None:
+    """The entity whose records live in `table` (x_<name> for the platform's, x<tenant>_<name>
+    for a tenant's). Who may see it is for the caller to check."""
+    found = ENTITY_TABLE_NAME.match(table)
+    if found is None:
+        return None
+    owner = int(found["tenant"]) if found["tenant"] else None
+    runtime = REGISTRY.get(session, found["name"], owner)
+    return runtime if runtime is not None and runtime.definition.table == table else None
 
 
 def lineage_of(session: Session, table: str, record_id: str) -> list[dict[str, Any]]:

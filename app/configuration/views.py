@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 import rules
 from app.audit.models import AuditAction
 from app.audit.recorder import record_event
-from app.configuration import records, simulator
+from app.configuration import masking, records, simulator
 from app.configuration.api import document_problems
 from app.configuration.forms import record_form, submitted_values
 from app.configuration.install import publish_version, save_draft
@@ -82,13 +82,14 @@ class EntityRecordsView(BaseView):
         definition = runtime.definition
         columns = [c for c in definition.body.get("list_columns", []) if definition.field(c)]
         columns = columns or [f["name"] for f in definition.fields[:6]]
+        hidden = masking.hidden_fields(definition, g.user)
         return {
             "entity": runtime,
             "lang": lang,
             "title": definition.label(lang),
             "fields": definition.fields,
             "columns": [definition.field(c) for c in columns],
-            "display": lambda spec, value: display(runtime, spec, value, lang),
+            "display": lambda spec, value: shown(runtime, spec, value, lang, hidden),
             "can_write": records.permission(runtime, g.user) == "write",
         }
 
@@ -110,9 +111,13 @@ class EntityRecordsView(BaseView):
         runtime = entity_or_404(name)
         page = max(int(request.args.get("page", 0) or 0), 0)
         search = request.args.get("q", "").strip()
+        hidden = masking.hidden_fields(runtime.definition, g.user)
         count, rows = records.list_records(
-            db.session, runtime, search, page=page, page_size=PAGE_SIZE
+            db.session, runtime, search, page=page, page_size=PAGE_SIZE, hidden=hidden
         )
+        context = self._context(runtime)
+        columns = [spec["name"] for spec in context["columns"]]
+        _audit_unmasked(runtime, [row.id for row in rows], "list", columns)
         return self.render_template(
             "configuration/entity_list.html",
             rows=rows,
@@ -120,7 +125,7 @@ class EntityRecordsView(BaseView):
             page=page,
             pages=max((count + PAGE_SIZE - 1) // PAGE_SIZE, 1),
             search=search,
-            **self._context(runtime),
+            **context,
         )
 
     @expose("/<name>/<int:record_id>/")
@@ -129,6 +134,7 @@ class EntityRecordsView(BaseView):
         runtime = entity_or_404(name)
         record = records.get_record(db.session, runtime, record_id) or abort(404)
         lineage = records.lineage_of(db.session, runtime.definition.table, record_id)
+        _audit_unmasked(runtime, [record.id], "show")
         return self.render_template(
             "configuration/entity_show.html",
             record=record,
@@ -165,9 +171,14 @@ class EntityRecordsView(BaseView):
         record = records.get_record(db.session, runtime, record_id) or abort(404)
         data = request.form if request.method == "POST" else None
         form = record_form(db.session, runtime, _lang(), data, obj=record)
+        hidden = _mask_form(form, runtime, record, data is None)
         if request.method == "POST" and form.validate():
+            values = submitted_values(form, runtime)
+            for name in hidden:  # a masked field left empty keeps its value
+                if values.get(name) in (None, ""):
+                    values.pop(name, None)
             try:
-                records.update_record(db.session, runtime, record, submitted_values(form, runtime))
+                records.update_record(db.session, runtime, record, values)
             except records.RecordErrors as exc:
                 db.session.rollback()
                 _attach_errors(form, exc.messages(_lang()))
@@ -194,17 +205,22 @@ class EntityRecordsView(BaseView):
         lang = _lang()
         count, rows = records.list_records(db.session, runtime, page=0, page_size=100_000)
         fields = runtime.definition.fields
+        hidden = masking.hidden_fields(runtime.definition, g.user)
         data = build_workbook(
             [f["label"].get(lang) or f["label"]["zh"] for f in fields],
-            ([display(runtime, f, getattr(row, f["name"]), lang) for f in fields] for row in rows),
+            (
+                [shown(runtime, f, getattr(row, f["name"]), lang, hidden) for f in fields]
+                for row in rows
+            ),
         )
+        unmasked = [f for f in masking.masked_fields(runtime.definition) if f not in hidden]
         record_event(
             db.session,
             AuditAction.EXPORT,
             tenant_id=_user_tenant(),
             org_node_id=getattr(g.user, "org_node_id", None),
             entity=runtime.definition.table,
-            detail={"rows": len(rows)},
+            detail={"rows": len(rows), "unmasked": unmasked},
         )
         db.session.commit()
         return send_file(
@@ -213,6 +229,36 @@ class EntityRecordsView(BaseView):
             download_name=f"{name}.xlsx",
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
+
+
+def shown(runtime: EntityRuntime, spec: dict, value, lang: str, hidden: set[str]) -> str:
+    """A value as the user may see it: a masked field starred unless their role may see it."""
+    text = display(runtime, spec, value, lang)
+    return masking.mask_value(text) if spec["name"] in hidden else text
+
+
+def _audit_unmasked(runtime: EntityRuntime, record_ids, how: str, columns=None) -> None:
+    masking.audit_unmasked(db.session, runtime.definition, g.user, record_ids, how, columns)
+    db.session.commit()
+
+
+def _mask_form(form, runtime: EntityRuntime, record, fresh: bool) -> set[str]:
+    """Masked fields of an edit form: for a user who may not see them, emptied, with the starred
+    value as placeholder (left empty, the value is kept); for one who may, audited."""
+    hidden = masking.hidden_fields(runtime.definition, g.user)
+    if not hidden:
+        if fresh:
+            _audit_unmasked(runtime, [record.id], "edit form")
+        return hidden
+    for name in hidden:
+        field = getattr(form, name)
+        if fresh:
+            field.data = None
+        starred = masking.mask_value(
+            display(runtime, runtime.definition.field(name), getattr(record, name), _lang())
+        )
+        field.render_kw = {**(field.render_kw or {}), "placeholder": starred or ""}
+    return hidden
 
 
 def _attach_errors(form, errors: dict[str, str]) -> None:

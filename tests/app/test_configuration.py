@@ -478,8 +478,12 @@ def test_document_editor_saves_a_draft_and_publishing_it_makes_it_current(
             allow_unicode=True,
         )
     login(client, world.users["admin"])
+    page = client.get("/entities/").get_data(as_text=True)
+    token = page.split('<meta name="csrf-token" content="', 1)[1].split('"', 1)[0]
     bad = client.post(
-        "/api/v1/documents/validate", json={"text": "kind: entity\nkey: x\nversion: 1\n"}
+        "/api/v1/documents/validate",
+        json={"text": "kind: entity\nkey: x\nversion: 1\n"},
+        headers={"X-CSRFToken": token},  # a cookie call sends the page's token (issue 14)
     )
     assert not bad.get_json()["ok"] and bad.get_json()["problems"][0]["path"] == "$"
     saved = client.post(f"/documents/{document.id}/edit", data={"text": text})

@@ -483,3 +483,241 @@ def test_the_console_names_a_platform_document_a_tenant_pack_reuses(
     page = client.get(review.headers["Location"]).get_data(as_text=True)
     assert "list_view &#39;policy_list&#39; is a platform document" in page
     assert 'id="dc-install"' not in page
+
+
+# --- finding 9: api: false, mask: true, lineage rights, CSRF on cookie calls -------------------
+
+
+PHONE = {"name": "phone", "label": {"zh": "手机", "en": "Mobile"}, "type": "phone"}
+SECRET = {
+    "name": "code",
+    "label": {"zh": "暗码", "en": "Code"},
+    "type": "string",
+    "mask": True,
+}
+FULL_PHONE, FULL_CODE = "13912345678", "ABCDEFGH42"
+
+
+@pytest.fixture(scope="module")
+def masked(app, tmp_path_factory):
+    """A tenant with a masked entity (a phone, masked by default, and a `mask: true` code), an
+    entity with `api: false`, one record in store A, and users who may and may not unmask."""
+    from app.configuration import records
+    from app.configuration.runtime import REGISTRY
+    from app.extensions import db
+    from app.tenancy.scope import system_scope, use_scope
+    from tests.app.conftest import install_for, reminder_entity
+
+    world = build_world(
+        app,
+        {
+            "manager": ("store_manager", "store_a"),
+            "desk": ("insurance_desk", "store_a"),
+            "hr": ("hr", "hq"),
+            "admin": ("tenant_admin", "hq"),
+        },
+    )
+    no_api = reminder_entity("no_api_reminder")
+    no_api["body"]["api"] = False
+    folder = write_pack(
+        tmp_path_factory.mktemp("masked"),
+        f"masked_{world.code.lower()}",
+        documents=[reminder_entity(extra_fields=[PHONE, SECRET]), no_api],
+    )
+    install_for(app, world, folder)
+    with use_scope(system_scope("tests")):
+        for key in ("inspection_reminder", "no_api_reminder"):
+            runtime = REGISTRY.get(db.session, key, world.tenant_id)
+            values = {"plate": "沪A12345", "due_date": "2026-12-31", "org_node_id": world.store_a}
+            if key == "inspection_reminder":
+                values |= {"phone": FULL_PHONE, "code": FULL_CODE}
+            record = records.create_record(db.session, runtime, values, "tests")
+            world.users[f"{key}_id"] = str(record.id)
+    return world
+
+
+def _unmasked_audits(world) -> list[dict]:
+    import json
+
+    from sqlalchemy import select
+
+    from app.audit.models import AuditRecord
+    from app.configuration.masking import VIEW_UNMASKED
+    from app.extensions import db
+    from app.tenancy.scope import system_scope, use_scope
+
+    with use_scope(system_scope()):
+        rows = db.session.scalars(
+            select(AuditRecord)
+            .where(
+                AuditRecord.action == VIEW_UNMASKED,
+                AuditRecord.entity == f"x{world.tenant_id}_inspection_reminder",
+            )
+            .order_by(AuditRecord.id)
+        ).all()
+        return [{"user": row.username, **json.loads(row.detail)} for row in rows]
+
+
+def test_an_entity_with_api_false_has_no_rest_api(client, masked):
+    headers = _bearer(client, masked.users["admin"])
+    record = masked.users["no_api_reminder_id"]
+    base = "/api/v1/no_api_reminder/"
+    answers = [
+        client.get(base, headers=headers),
+        client.post(base, json=_reminder(), headers=headers),
+        client.get(f"{base}{record}", headers=headers),
+        client.put(f"{base}{record}", json={"plate": "沪A54321"}, headers=headers),
+        client.delete(f"{base}{record}", headers=headers),
+        client.get(f"{base}_openapi", headers=headers),
+        client.get(
+            f"/api/v1/lineage/x{masked.tenant_id}_no_api_reminder/{record}", headers=headers
+        ),
+    ]
+    assert [a.status_code for a in answers] == [404] * len(answers)
+    assert _entity_rows(masked, "no_api_reminder") == 1
+    # Its screens stay: api: false takes away the REST API only.
+    login(client, masked.users["admin"])
+    assert client.get("/entities/no_api_reminder/").status_code == 200
+    assert client.get("/api/v1/inspection_reminder/", headers=headers).status_code == 200
+
+
+def test_the_api_masks_for_a_role_that_may_not_see_and_audits_who_may(client, masked):
+    before = len(_unmasked_audits(masked))
+    manager = client.get(
+        "/api/v1/inspection_reminder/", headers=_bearer(client, masked.users["manager"])
+    ).get_json()["result"][0]
+    assert manager["phone"] == "139****5678" and manager["code"] == "A********2"
+    assert FULL_PHONE not in str(manager) and FULL_CODE not in str(manager)
+    assert len(_unmasked_audits(masked)) == before  # nothing was shown in full
+    desk_headers = _bearer(client, masked.users["desk"])
+    record = masked.users["inspection_reminder_id"]
+    desk = client.get(f"/api/v1/inspection_reminder/{record}", headers=desk_headers).get_json()
+    assert desk["result"]["phone"] == FULL_PHONE and desk["result"]["code"] == FULL_CODE
+    audits = _unmasked_audits(masked)[before:]
+    assert audits == [
+        {
+            "user": masked.users["desk"],
+            "how": "api get",
+            "fields": ["phone", "code"],
+            "records": [record],
+        }
+    ]
+
+
+def test_a_masked_field_cannot_be_guessed_by_filtering(client, masked):
+    headers = _bearer(client, masked.users["manager"])
+    guess = client.get(f"/api/v1/inspection_reminder/?phone={FULL_PHONE}", headers=headers)
+    assert guess.status_code == 400 and "phone" in guess.get_json()["message"]
+    desk = _bearer(client, masked.users["desk"])
+    found = client.get(f"/api/v1/inspection_reminder/?phone={FULL_PHONE}", headers=desk)
+    assert found.status_code == 200 and found.get_json()["count"] == 1
+
+
+def test_screens_mask_the_list_the_record_and_the_edit_form(client, masked):
+    record = masked.users["inspection_reminder_id"]
+    login(client, masked.users["manager"])
+    pages = [
+        client.get("/entities/inspection_reminder/"),
+        client.get(f"/entities/inspection_reminder/{record}/"),
+        client.get(f"/entities/inspection_reminder/{record}/edit"),
+    ]
+    for page in pages:
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and FULL_PHONE not in text and FULL_CODE not in text
+        assert "139****5678" in text
+    # Saving the form with the masked fields left empty keeps their values.
+    saved = client.post(
+        f"/entities/inspection_reminder/{record}/edit",
+        data={
+            "org_node_id": str(masked.store_a),
+            "plate": "沪A12345",
+            "due_date": "2026-11-30",
+            "status": "pending",
+            "phone": "",
+            "code": "",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+    desk = _bearer(client, masked.users["desk"])
+    kept = client.get(f"/api/v1/inspection_reminder/{record}", headers=desk).get_json()["result"]
+    assert kept["phone"] == FULL_PHONE and kept["code"] == FULL_CODE
+    assert kept["due_date"] == "2026-11-30"
+
+
+def test_a_role_that_may_see_sees_in_full_and_every_view_is_audited(client, masked):
+    record = masked.users["inspection_reminder_id"]
+    before = len(_unmasked_audits(masked))
+    login(client, masked.users["desk"])
+    for url in ("/entities/inspection_reminder/", f"/entities/inspection_reminder/{record}/"):
+        assert FULL_PHONE in client.get(url).get_data(as_text=True)
+    hows = [audit["how"] for audit in _unmasked_audits(masked)[before:]]
+    assert hows == ["list", "show"]
+
+
+def test_exports_are_masked_unless_the_role_may_see_and_say_so_in_the_audit(client, masked):
+    import io
+    import json
+
+    from openpyxl import load_workbook
+    from sqlalchemy import select
+
+    from app.audit.models import AuditAction, AuditRecord
+    from app.extensions import db
+    from app.tenancy.scope import system_scope, use_scope
+
+    def export(username: str) -> tuple[str, dict]:
+        client.get("/logout/")
+        login(client, username)
+        answer = client.get("/entities/inspection_reminder/export")
+        assert answer.status_code == 200
+        sheet = load_workbook(io.BytesIO(answer.data)).active
+        cells = " ".join(str(c.value) for row in sheet.iter_rows() for c in row)
+        with use_scope(system_scope()):
+            event = db.session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.action == AuditAction.EXPORT, AuditRecord.username == username)
+                .order_by(AuditRecord.id.desc())
+            ).first()
+        return cells, json.loads(event.detail)
+
+    cells, detail = export(masked.users["manager"])
+    assert FULL_PHONE not in cells and "139****5678" in cells and detail["unmasked"] == []
+    cells, detail = export(masked.users["desk"])
+    assert FULL_PHONE in cells and FULL_CODE in cells and detail["unmasked"] == ["phone", "code"]
+
+
+def test_lineage_needs_rights_on_the_entity_and_the_record(app, client, masked):
+    record = masked.users["inspection_reminder_id"]
+    url = f"/api/v1/lineage/x{masked.tenant_id}_inspection_reminder/{record}"
+    hr = client.get(url, headers=_bearer(client, masked.users["hr"]))
+    assert hr.status_code == 404
+    desk = client.get(url, headers=_bearer(client, masked.users["desk"]))
+    assert desk.status_code == 200 and desk.get_json()["result"][0]["purpose"] == "schema"
+    stranger = build_world(app, {"desk": ("insurance_desk", "store_a")})
+    other = client.get(url, headers=_bearer(client, stranger.users["desk"]))
+    assert other.status_code == 404
+    unknown = client.get(
+        f"/api/v1/lineage/x{masked.tenant_id}_inspection_reminder/999999999",
+        headers=_bearer(client, masked.users["desk"]),
+    )
+    assert unknown.status_code == 404
+
+
+def test_cookie_calls_to_the_entity_api_need_the_csrf_token(client, masked):
+    record = masked.users["inspection_reminder_id"]
+    login(client, masked.users["desk"])
+    base = "/api/v1/inspection_reminder/"
+    refused = [
+        client.post(base, json=_reminder()),
+        client.put(f"{base}{record}", json={"status": "done"}),
+        client.delete(f"{base}{record}"),
+        client.post("/api/v1/documents/validate", json={"text": "kind: entity\n"}),
+        client.post(base, json=_reminder(), headers={"X-CSRFToken": "forged"}),
+    ]
+    assert [a.status_code for a in refused] == [403] * len(refused)
+    assert "X-CSRFToken" in refused[0].get_json()["message"]
+    assert client.get(base).status_code == 200  # reads need no token
+    created = client.post(base, json=_reminder(), headers=csrf_headers(client))
+    assert created.status_code == 201, created.get_data(as_text=True)[:300]
+    bearer = _bearer(client, masked.users["desk"])
+    assert client.post(base, json=_reminder(), headers=bearer).status_code == 201
