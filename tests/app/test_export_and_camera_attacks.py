@@ -139,6 +139,17 @@ def test_csv_exports_hold_no_live_formula(client, world, hostile_customers, path
         assert "'" + payload in fields
 
 
+def test_the_list_offers_the_csv_export_with_its_filters(client, world, hostile_customers):
+    login_as(client, world.users["admin"])
+    page = client.get("/customerview/list/?_flt_2_name=HYPERLINK").get_data(as_text=True)
+    link = re.search(r'id="dc-export-csv"\s+href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert link.endswith("_flt_2_name=HYPERLINK&format=csv"), link
+    fields = assert_no_formula_fields(client.get(link).data)
+    names = [f for f in fields if "HYPERLINK" in f]
+    assert names and all(n.lstrip(" ").startswith("'") for n in names)
+    assert len(names) == 2  # the filter applied: only the two HYPERLINK customers
+
+
 def test_an_unknown_export_format_is_refused(client, world):
     login_as(client, world.users["admin"])
     assert client.get("/customerview/export/?format=xls").status_code == 400
