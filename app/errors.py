@@ -174,6 +174,7 @@ def _translators():
         (RuleError, _from_rule_error),
         (PackError, _from_pack_error),
         (UploadError, lambda exc: ValidationFailed(str(exc), code="bad_upload")),
+        (ValueError, _from_value_error),
         (RecursionError, lambda exc: BadInput("input nested too deeply", "输入嵌套层级过深")),
         (OverflowError, lambda exc: BadInput("a number is out of range", "数值超出范围")),
     )
@@ -193,8 +194,39 @@ def _from_scope_violation(exc) -> DomainError:
 
 def _from_identifier(exc) -> DomainError:
     return ValidationFailed(
-        str(exc), exc.message("zh"), field=getattr(exc, "field", None), code="invalid_identifier"
+        str(exc),
+        exc.message("zh"),
+        field=getattr(exc, "field", None) or validated_attribute(exc),
+        code="invalid_identifier",
     )
+
+
+def _from_value_error(exc) -> DomainError | None:
+    """A model's `@validates` method refusing a value (a ValueError while SQLAlchemy sets the
+    attribute) is a refusal naming that attribute; any other ValueError is a bug."""
+    field = validated_attribute(exc)
+    if field is None:
+        return None
+    return ValidationFailed(f"{field}: {exc}", f"{field}：{exc}", field=field)
+
+
+def validated_attribute(exc: BaseException) -> str | None:
+    """The model attribute whose `@validates` method raised `exc`, if it was one: SQLAlchemy
+    runs validators from its attribute events, whose frame holds the attribute's key."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name in _VALIDATOR_EVENTS and frame.f_globals.get("__name__") == (
+            "sqlalchemy.orm.util"
+        ):
+            key = frame.f_locals.get("key")
+            found = key if isinstance(key, str) else found
+        tb = tb.tb_next
+    return found
+
+
+_VALIDATOR_EVENTS = {"set_", "append", "bulk_set"}
 
 
 def _from_data_error(exc) -> DomainError:
@@ -355,6 +387,43 @@ def init_errors(app: Flask) -> None:
     for kind in (DomainError, *(kind for kind, _ in _translators())):
         app.register_error_handler(kind, answer_or_raise)
     app.register_error_handler(HTTPException, _http_answer)
+    app.before_request(refuse_impossible_ids)
+
+
+ID_LIMIT = 2**63  # BIGINT's range on PostgreSQL, INTEGER's on SQLite
+
+
+def refuse_impossible_ids() -> None:
+    """An id in the path that no row can have (past 64 bits, or not a number where the model's
+    key is) is simply not found: answered 404 before any query, on every screen and API.
+
+    Flask-AppBuilder's routes take `<pk>` as text; our own take `<int:...>`, which werkzeug
+    does not bound."""
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, bool):
+            continue
+        is_id = isinstance(value, int) or (name == "pk" and _integer_keyed_view())
+        if is_id and not _possible_id(value):
+            raise NotFound()
+
+
+def _possible_id(value) -> bool:
+    text = str(value).strip()
+    if not re.fullmatch(r"-?\d{1,19}", text):
+        return False
+    return -ID_LIMIT <= int(text) < ID_LIMIT
+
+
+def _integer_keyed_view() -> bool:
+    from flask import current_app
+    from sqlalchemy import Integer
+
+    view = getattr(current_app.view_functions.get(request.endpoint), "__self__", None)
+    datamodel = getattr(view, "datamodel", None)
+    if datamodel is None:
+        return True  # our own `<pk>` routes are all integer keys
+    table = datamodel.obj.__table__
+    return all(isinstance(column.type, Integer) for column in table.primary_key.columns)
 
 
 def answer_or_raise(exc: BaseException) -> Response:

@@ -8,6 +8,7 @@ from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_wtf.csrf import ValidationError, validate_csrf
 from jwt.exceptions import PyJWTError
+from werkzeug.routing import BaseConverter
 
 from app.configuration import masking, records
 from app.configuration.openapi import entity_openapi
@@ -19,7 +20,9 @@ from app.configuration.reading import (
     schema_problems,
 )
 from app.configuration.runtime import REGISTRY, EntityRuntime
+from app.errors import answer as refusal_answer
 from app.extensions import db
+from app.web.paging import check_paging
 
 blueprint = Blueprint("entity_api", __name__, url_prefix="/api/v1")
 MAX_PAGE_SIZE = 500
@@ -70,17 +73,18 @@ def _entity(name: str, need: str = "read") -> tuple[EntityRuntime | None, tuple 
     return runtime, None
 
 
-@blueprint.get("/<name>/")
+@blueprint.get("/<entity:name>/")
 def list_records(name: str):
     runtime, error = _entity(name)
     if error:
         return error
     args = request.args.to_dict()
     try:
-        page = int(args.pop("page", 0))
-        size = min(int(args.pop("page_size", 20)), MAX_PAGE_SIZE)
+        page, size = int(args.pop("page", 0)), int(args.pop("page_size", 20))
     except ValueError:
         return _error(400, {"page": ["must be whole numbers"]})
+    check_paging(page, size)
+    size = min(size, MAX_PAGE_SIZE)
     search = args.pop("q", "")
     try:
         hidden = masking.hidden_fields(runtime.definition, _user())
@@ -92,7 +96,7 @@ def list_records(name: str):
     return jsonify({"count": count, "ids": [r["id"] for r in result], "result": result})
 
 
-@blueprint.post("/<name>/")
+@blueprint.post("/<entity:name>/")
 def create_record(name: str):
     runtime, error = _entity(name, "write")
     if error:
@@ -109,18 +113,18 @@ def create_record(name: str):
 
 
 def _saved(save):
-    """Run a save; a refusal (bad fields, a store outside the scope) answers 422, naming them."""
+    """Run a save; a refusal is answered by app.errors (bad fields or a store or reference
+    outside the scope: 422 naming them; a duplicate: 409) and nothing is kept."""
     try:
         return save(), None
-    except records.RecordErrors as exc:
-        db.session.rollback()
-        return None, _error(422, exc.errors)
-    except PermissionError as exc:
-        db.session.rollback()
-        return None, _error(422, {"org_node_id": [str(exc)]})
+    except Exception as exc:
+        refused = refusal_answer(exc)
+        if refused is None:
+            raise
+        return None, refused
 
 
-@blueprint.get("/<name>/<int:record_id>")
+@blueprint.get("/<entity:name>/<int:record_id>")
 def get_record(name: str, record_id: int):
     runtime, error = _entity(name)
     if error:
@@ -132,7 +136,7 @@ def get_record(name: str, record_id: int):
     return jsonify({"id": record.id, "result": _shown(runtime, record)})
 
 
-@blueprint.put("/<name>/<int:record_id>")
+@blueprint.put("/<entity:name>/<int:record_id>")
 def update_record(name: str, record_id: int):
     runtime, error = _entity(name, "write")
     if error:
@@ -149,7 +153,7 @@ def update_record(name: str, record_id: int):
     return jsonify({"id": record.id, "result": _shown(runtime, record)})
 
 
-@blueprint.delete("/<name>/<int:record_id>")
+@blueprint.delete("/<entity:name>/<int:record_id>")
 def delete_record(name: str, record_id: int):
     runtime, error = _entity(name, "write")
     if error:
@@ -161,7 +165,7 @@ def delete_record(name: str, record_id: int):
     return jsonify({"message": "deleted"})
 
 
-@blueprint.get("/<name>/_openapi")
+@blueprint.get("/<entity:name>/_openapi")
 def openapi(name: str):
     runtime, error = _entity(name)
     if error:
@@ -178,7 +182,7 @@ def lineage(table: str, record_id: str):
     runtime = records.entity_of_table(db.session, table)
     if runtime is None or not has_api(runtime) or records.permission(runtime, user) is None:
         return _error(404, "Not found")
-    if not record_id.isdigit() or len(record_id) > 18:
+    if not (record_id.isascii() and record_id.isdigit()) or len(record_id) > 18:
         return _error(404, "Not found")
     if records.get_record(db.session, runtime, int(record_id)) is None:  # outside the scope
         return _error(404, "Not found")
@@ -236,9 +240,17 @@ def _problem_json(problem: Problem) -> dict:
     }
 
 
+class EntityNameConverter(BaseConverter):
+    """An entity name as the entity schema allows it (lower snake case, from a letter), so
+    `/api/v1/_openapi` and other names starting with "_" are left to Flask-AppBuilder."""
+
+    regex = r"[a-z][a-z0-9_]{0,62}"
+
+
 def register_api(appbuilder) -> None:
     # FAB's own APIs (/api/v1/customer/ …) have static paths and win over `<name>`; entity names
     # may not be those of built-in models (the entity schema refuses them).
+    current_app.url_map.converters["entity"] = EntityNameConverter
     current_app.register_blueprint(blueprint)
     csrf = current_app.extensions.get("csrf")
     if csrf is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.configuration.runtime import EntityRuntime
+from app.web.paging import MAX_PAGE_INDEX
 
 JSON_TYPES = {
     "integer": {"type": "integer"},
@@ -12,6 +13,16 @@ JSON_TYPES = {
     "date": {"type": "string", "format": "date"},
     "datetime": {"type": "string", "format": "date-time"},
     "boolean": {"type": "boolean"},
+}
+
+
+PAGE = {"type": "integer", "minimum": 0, "maximum": MAX_PAGE_INDEX}
+PAGE_SIZE = {"type": "integer", "minimum": 1, "maximum": 500, "default": 20}
+RECORD_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "format": "int64"},
 }
 
 
@@ -53,11 +64,14 @@ def entity_openapi(runtime: EntityRuntime) -> dict:
                 "get": {
                     "summary": "list",
                     "parameters": [
-                        {"name": "page", "in": "query", "schema": {"type": "integer"}},
-                        {"name": "page_size", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "page", "in": "query", "schema": PAGE},
+                        {"name": "page_size", "in": "query", "schema": PAGE_SIZE},
                         {"name": "q", "in": "query", "schema": {"type": "string"}},
                     ],
-                    "responses": {"200": {"description": "records"}},
+                    "responses": {
+                        "200": {"description": "records"},
+                        "400": {"description": "a bad page, page size or filter"},
+                    },
                 },
                 "post": {
                     "summary": "create",
@@ -69,6 +83,9 @@ def entity_openapi(runtime: EntityRuntime) -> dict:
                 },
             },
             path + "{id}": {
+                # Every operation of the item path takes the record's id (a valid spec must
+                # declare each `{name}` of its path).
+                "parameters": [RECORD_ID],
                 "get": {
                     "responses": {
                         "200": {"description": "record"},
@@ -79,10 +96,16 @@ def entity_openapi(runtime: EntityRuntime) -> dict:
                     "requestBody": {"content": {"application/json": {"schema": item}}},
                     "responses": {
                         "200": {"description": "updated"},
+                        "404": {"description": "not found"},
                         "422": {"description": "field errors"},
                     },
                 },
-                "delete": {"responses": {"200": {"description": "deleted"}}},
+                "delete": {
+                    "responses": {
+                        "200": {"description": "deleted"},
+                        "404": {"description": "not found"},
+                    }
+                },
             },
         },
     }
