@@ -103,9 +103,13 @@ def jobs_worker(burst: bool) -> None:
 
 
 def _cli_actor() -> str:
+    """Who ran the command, for the audit trail (the OS account; containers may have none)."""
     import getpass
 
-    return f"cli:{getpass.getuser()}"
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _user_or_fail(username: str):

@@ -185,7 +185,9 @@ def _role_name(session: Session, role_id: int) -> str:
         name = session.execute(
             select(Role.__table__.c.name).where(Role.__table__.c.id == role_id)
         ).scalar()
-    return name or str(role_id)
+    from app.security.roles import ROLE_LABELS
+
+    return str(ROLE_LABELS.get(name, name or role_id))
 
 
 def _collection_ids(obj, key: str) -> tuple[set[int], bool]:

@@ -13,6 +13,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.identifiers.forms import ValidIdentifier
 from app.security.grants import GrantRefused, check_user_write, current_actor
+from app.security.roles import ROLE_LABELS
+
+
+def role_label(name: str) -> str:
+    """A role's label in the user's language (custom roles keep their name)."""
+    return str(ROLE_LABELS.get(name, name))
 
 
 class DealerUserView(UserDBModelView):
@@ -75,6 +81,10 @@ class DealerUserView(UserDBModelView):
         "locked_until",
     ]
     search_columns = ["first_name", "last_name", "username", "email", "org_node", "roles"]
+    formatters_columns = {
+        "roles": lambda roles: "、".join(role_label(r.name) for r in roles or []),
+        "active": lambda active: _("Yes") if active else _("No"),
+    }
     validators_columns = {"phone": [ValidIdentifier("mobile")]}
 
     def _refuse_escalation(self, item, deleting: bool = False) -> None:

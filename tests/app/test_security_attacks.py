@@ -35,6 +35,8 @@ def strict(app):
 
 
 def _client(application, address: str = "127.0.0.1"):
+    """A browser at `address`; each request in its own context, as in production."""
+    application.test_client_class = IsolatedClient
     client = application.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return client
@@ -556,3 +558,18 @@ def test_api_tokens_are_refused_after_logout(app):
     assert client.post("/api/v1/security/refresh", headers=refresh).status_code == 401
     result = app.test_cli_runner().invoke(args=["users", "logout", username])
     assert result.exit_code == 0, result.output
+
+
+def test_changing_ones_own_password_keeps_this_session_and_ends_the_copies(app):
+    world = build_world(app, {"desk": ("insurance_desk", "store_a")})
+    username = world.users["desk"]
+    owner, thief = _client(app), _client(app)
+    login(owner, username)
+    _copy_session(owner, thief)
+    new = "Changed-Pass-2026!"
+    response = owner.post("/resetmypassword/form", data={"password": new, "conf_password": new})
+    assert response.status_code == 302
+    assert _logged_in(owner)
+    assert not _logged_in(thief)
+    login(_client(app), username, new)  # the new password is the one in force
+    assert _audit(username, AuditAction.LOGIN)
