@@ -40,11 +40,23 @@ class TariffPrice:
 class PlatformTariff:
     """Products and rules in force on one date for one tenant (contract.Tariff)."""
 
-    def __init__(self, products: Mapping[str, Mapping], library: rules.Library) -> None:
+    def __init__(
+        self, products: Mapping[str, Mapping], library: rules.Library, trace: bool = True
+    ) -> None:
         self.products = dict(products)
         self.library = library
+        self.trace = trace
         for product in self.products.values():
             self._compile(product)
+
+    def tracing(self, trace: bool) -> PlatformTariff:
+        """The same documents, pricing with or without the rules engine's trace (a quote needs
+        none; the trace kept as a policy's lineage is made when it is bound)."""
+        if trace == self.trace:
+            return self
+        other = object.__new__(PlatformTariff)
+        other.products, other.library, other.trace = self.products, self.library, trace
+        return other
 
     def _compile(self, product: Mapping) -> None:
         body = product["body"]
@@ -73,7 +85,7 @@ class PlatformTariff:
             raise KeyError(f"no product {product_key!r} in force")
         form = dict(inputs)
         form.update(coverage_inputs(product["body"], coverages))
-        priced = price_product(product, form, self.library, trace=True)
+        priced = price_product(product, form, self.library, trace=self.trace)
         mapping = product["body"]["pricing"].get("coverage_premiums", {})
         coverage_premiums = {
             code: cents(priced.outputs[output])

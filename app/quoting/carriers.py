@@ -5,6 +5,8 @@ in force, and the vehicle's history (its last carrier and last year's premium)."
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +23,56 @@ from app.policies.models import Policy
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_VALID_MINUTES = 120
+# A tenant's carriers and tariff are rebuilt when a publish moves the metadata epoch (read at
+# most once a second) and at least every CACHE_SECONDS, so a rotated credential is picked up.
+CACHE_SECONDS = 30.0
+EPOCH_CHECK_SECONDS = 1.0
+
+
+class _PerTenantCache:
+    """What every quote of a tenant on a day would otherwise rebuild from the database: the
+    enabled carriers with their clients (a dozen queries each) and the reference tariff."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple, tuple[int | None, float, Any]] = {}
+        self._epoch: int | None = None
+        self._epoch_read_at = 0.0
+
+    def epoch(self, session: Session) -> int | None:
+        from app.configuration.models import MetadataEpoch
+        from app.tenancy.scope import system_scope, use_scope
+
+        now = time.monotonic()
+        if now - self._epoch_read_at >= EPOCH_CHECK_SECONDS:
+            with use_scope(system_scope()):
+                self._epoch = session.scalar(
+                    select(MetadataEpoch.epoch).where(MetadataEpoch.id == 1)
+                )
+            self._epoch_read_at = now
+        return self._epoch
+
+    def get(self, session: Session, key: tuple, build) -> Any:
+        epoch = self.epoch(session)
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] == epoch and now - entry[1] < CACHE_SECONDS:
+            return entry[2]
+        value = build()
+        with self._lock:
+            if len(self._entries) > 256:
+                self._entries.clear()
+            self._entries[key] = (epoch, now, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+        self._epoch_read_at = 0.0
+
+
+CACHE = _PerTenantCache()
 
 
 @dataclass(frozen=True)
@@ -46,7 +98,10 @@ def carriers_for(
     the ones named (each must be such a carrier)."""
     from app.carriers.services import enabled_carriers
 
-    enabled = {b.key: b for b in enabled_carriers(session, tenant_id, on)}
+    found = CACHE.get(
+        session, ("carriers", tenant_id, on), lambda: enabled_carriers(session, tenant_id, on)
+    )
+    enabled = {b.key: b for b in found}
     selling = {k: b for k, b in enabled.items() if set(product_keys) <= b.products}
     if asked in (None, [], ""):
         chosen = list(selling.values())
@@ -72,26 +127,24 @@ def carriers_for(
     return chosen
 
 
-def tariff_for(session: Session, tenant_id: int, on: datetime.date):
+def tariff_for(session: Session, tenant_id: int, on: datetime.date, trace: bool = False):
     """The reference tariff in force on the start date, with every rule set the products use
-    compiled now, so that the carriers' threads only read it."""
+    compiled now, so that the carriers' threads only read it. Quotes price without the rules
+    engine's trace (a fourth of the time); binding prices again with it, and that trace is the
+    policy's lineage."""
     from app.carriers.tariff import platform_tariff
 
-    return platform_tariff(session, tenant_id, on)
+    tariff = CACHE.get(
+        session, ("tariff", tenant_id, on), lambda: platform_tariff(session, tenant_id, on)
+    )
+    return tariff.tracing(trace)
 
 
-def previous_carrier(session: Session, vehicle: Vehicle | None) -> str | None:
-    latest = _latest_policies(session, vehicle)
-    return latest[0].carrier_key if latest else None
-
-
-def last_year_total(
-    session: Session, vehicle: Vehicle | None, lines: Sequence[str]
-) -> Decimal | None:
+def last_year_total(latest_first: Sequence[Policy], lines: Sequence[str]) -> Decimal | None:
     """Premium plus 车船税 of the vehicle's latest policy of each line asked, for the "against
     last year" comparison; None when it has no history."""
     latest = {}
-    for policy in _latest_policies(session, vehicle):
+    for policy in latest_first:
         latest.setdefault(str(policy.line), policy)
     chosen = [latest[line] for line in lines if line in latest]
     if not chosen:
@@ -99,7 +152,7 @@ def last_year_total(
     return sum((p.premium_incl_tax + (p.vehicle_tax or 0) for p in chosen), Decimal("0.00"))
 
 
-def _latest_policies(session: Session, vehicle: Vehicle | None) -> list[Policy]:
+def latest_policies(session: Session, vehicle: Vehicle | None) -> list[Policy]:
     if vehicle is None:
         return []
     return list(

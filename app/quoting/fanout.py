@@ -44,6 +44,7 @@ DEFAULT_VALID_MINUTES = 120
 @dataclass(frozen=True)
 class CarrierCall:
     answer_id: int
+    session_id: int
     carrier_key: str
     client: CarrierClient
     request: QuoteRequest
@@ -117,7 +118,7 @@ def record_answer(call: CarrierCall, outcome: QuoteResult | CarrierError, elapse
         .execution_options(synchronize_session=False)
     )
     if result.rowcount:
-        _finish_session_if_complete(call.answer_id)
+        _finish_session_if_complete(call.session_id)
 
 
 def answer_values(outcome: QuoteResult | CarrierError, valid_minutes: int) -> dict[str, Any]:
@@ -174,10 +175,7 @@ def _is_timeout(error: CarrierError) -> bool:
     return "timeout" in text or "timed out" in text or "超时" in text
 
 
-def _finish_session_if_complete(answer_id: int) -> None:
-    session_id = db.session.scalar(
-        select(CarrierQuote.session_id).where(CarrierQuote.id == answer_id)
-    )
+def _finish_session_if_complete(session_id: int) -> None:
     pending = db.session.scalar(
         select(func.count())
         .select_from(CarrierQuote)

@@ -54,18 +54,17 @@ def start_quote(session: Session, scope: Scope, data: Mapping[str, Any]) -> Star
     store = session.get(OrgNode, (vehicle or customer).org_node_id)
     start = _start_date(data.get("start_date"))
     asked_lines = _asked_lines(data.get("lines"))
-    products = [
-        _product(session, customer.tenant_id, item, i, start) for i, item in enumerate(asked_lines)
-    ]
+    tariff = carrier_access.tariff_for(session, customer.tenant_id, start)
+    products = [_product(tariff, item, i, start) for i, item in enumerate(asked_lines)]
     if vehicle is None and any(p["body"]["line"] in MOTOR_LINES for p in products):
         raise ValidationFailed("motor lines need a vehicle", "车险须选择车辆", field="vehicle_id")
-    previous = carrier_access.previous_carrier(session, vehicle)
+    history_policies = carrier_access.latest_policies(session, vehicle)
+    previous = history_policies[0].carrier_key if history_policies else None
     history = history_facts(_mapping(data.get("history"), "history"), previous)
     sources = source_values(vehicle, store, history, start)
     bindings = carrier_access.carriers_for(
         session, customer.tenant_id, [p["key"] for p in products], data.get("carriers"), start
     )
-    tariff = carrier_access.tariff_for(session, customer.tenant_id, start)
     terminal = _terminal(data.get("terminal"))
 
     quote = QuoteSession(
@@ -117,7 +116,7 @@ def start_quote(session: Session, scope: Scope, data: Mapping[str, Any]) -> Star
         "timeouts": {b.key: b.timeout for b in bindings},
     }
     last_year = carrier_access.last_year_total(
-        session, vehicle, [p["body"]["line"] for p in products]
+        history_policies, [p["body"]["line"] for p in products]
     )
     answers = []
     for binding, _ in requests:
@@ -135,6 +134,7 @@ def start_quote(session: Session, scope: Scope, data: Mapping[str, Any]) -> Star
     calls = tuple(
         CarrierCall(
             answer_id=answer.id,
+            session_id=quote.id,
             carrier_key=binding.key,
             client=binding.client,
             request=request,
@@ -161,8 +161,7 @@ def longest_timeout(started: StartedQuote) -> float:
 def refresh(session: Session, quote: QuoteSession) -> QuoteSession:
     """The session as it stands, with answers overdue marked 超时 (the caller commits)."""
     session.refresh(quote)
-    for answer in quote.answers:
-        session.refresh(answer)
+    session.expire(quote, ["answers"])  # one SELECT of every answer, written by other threads
     expire_overdue(quote, quote.request.get("timeouts", {}))
     return quote
 
@@ -271,17 +270,16 @@ def _asked_lines(value: Any) -> list[Mapping[str, Any]]:
     return value
 
 
-def _product(session: Session, tenant_id: int, item: Mapping, index: int, on) -> dict:
-    from app.configuration.lookup import document_in_force
-
-    version = document_in_force(session, "product", item["product"], tenant_id, on)
-    if version is None:
+def _product(tariff, item: Mapping, index: int, on) -> dict:
+    """The product document in force on the start date (the tariff holds exactly those)."""
+    product = tariff.products.get(item["product"])
+    if product is None:
         raise ValidationFailed(
             f"lines[{index}].product: no product {item['product']!r} in force on {on}",
             f"险种 {item['product']} 在 {on} 未生效",
             field=f"lines[{index}].product",
         )
-    return version.data
+    return product
 
 
 def _terminal(value: Any) -> Terminal:
@@ -360,5 +358,5 @@ def request_for(session: Session, quote: QuoteSession, carrier_key: str) -> Quot
         insured=party_facts(customer),
         lines=tuple(from_data(LineRequest, line) for line in stored),
         history=history,
-        tariff=carrier_access.tariff_for(session, quote.tenant_id, quote.start_date),
+        tariff=carrier_access.tariff_for(session, quote.tenant_id, quote.start_date, trace=True),
     )
