@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
+from app.configuration.field_types import field_type
 from app.configuration.runtime import EntityRuntime
 from app.web.paging import MAX_PAGE_INDEX
-
-JSON_TYPES = {
-    "integer": {"type": "integer"},
-    "reference": {"type": "integer"},
-    "decimal": {"type": "string", "format": "decimal"},
-    "money": {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d{1,2})?$"},
-    "date": {"type": "string", "format": "date"},
-    "datetime": {"type": "string", "format": "date-time"},
-    "boolean": {"type": "boolean"},
-}
-
 
 PAGE = {"type": "integer", "minimum": 0, "maximum": MAX_PAGE_INDEX}
 PAGE_SIZE = {"type": "integer", "minimum": 1, "maximum": 500, "default": 20}
@@ -27,14 +17,9 @@ RECORD_ID = {
 
 
 def field_schema(spec: dict) -> dict:
-    schema = dict(JSON_TYPES.get(spec["type"], {"type": "string"}))
-    if spec["type"] == "enum":
-        schema["enum"] = [c["value"] for c in spec["choices"]]
-    if spec["type"] == "string" and spec.get("max_length"):
-        schema["maxLength"] = spec["max_length"]
+    """A field's values as JSON Schema, by its type (app.configuration.field_types)."""
+    schema = field_type(spec["type"]).schema_for(spec)
     schema["description"] = spec["label"].get("zh", "")
-    if spec["type"] not in JSON_TYPES and spec["type"] not in ("string", "text", "enum"):
-        schema["x-identifier"] = spec["type"]
     return schema
 
 
