@@ -258,6 +258,7 @@ def _mask_form(form, runtime: EntityRuntime, record, fresh: bool) -> set[str]:
             display(runtime, runtime.definition.field(name), getattr(record, name), _lang())
         )
         field.render_kw = {**(field.render_kw or {}), "placeholder": starred or ""}
+        field.description = _("Masked for your role: leave it empty to keep the value")
     return hidden
 
 

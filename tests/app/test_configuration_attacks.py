@@ -625,6 +625,7 @@ def test_screens_mask_the_list_the_record_and_the_edit_form(client, masked):
         text = page.get_data(as_text=True)
         assert page.status_code == 200 and FULL_PHONE not in text and FULL_CODE not in text
         assert "139****5678" in text
+    assert "留空则保留原值" in pages[2].get_data(as_text=True)
     # Saving the form with the masked fields left empty keeps their values.
     saved = client.post(
         f"/entities/inspection_reminder/{record}/edit",
@@ -696,11 +697,12 @@ def test_lineage_needs_rights_on_the_entity_and_the_record(app, client, masked):
     stranger = build_world(app, {"desk": ("insurance_desk", "store_a")})
     other = client.get(url, headers=_bearer(client, stranger.users["desk"]))
     assert other.status_code == 404
-    unknown = client.get(
-        f"/api/v1/lineage/x{masked.tenant_id}_inspection_reminder/999999999",
-        headers=_bearer(client, masked.users["desk"]),
-    )
-    assert unknown.status_code == 404
+    for bad_id in ("999999999", "²", "9" * 40):
+        unknown = client.get(
+            f"/api/v1/lineage/x{masked.tenant_id}_inspection_reminder/{bad_id}",
+            headers=_bearer(client, masked.users["desk"]),
+        )
+        assert unknown.status_code == 404
 
 
 def test_cookie_calls_to_the_entity_api_need_the_csrf_token(client, masked):
