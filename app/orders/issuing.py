@@ -109,6 +109,8 @@ def _coverages(item: OrderItem, issued: IssuedPolicy) -> list[CoverageDraft]:
     """Coverage premiums as bound; when the carrier's issued premium differs from their sum (it
     re-priced), the issued figure wins and is kept as one line so totals stay the carrier's."""
     bound = (item.details or {}).get("coverages") or []
+    if any(c.get("premium") in (None, "") for c in bound):
+        bound = []  # priced as a whole (交强险): one line carrying the policy's premium
     lines = [
         CoverageDraft(
             code=c["code"],

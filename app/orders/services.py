@@ -264,9 +264,9 @@ def start_payment(session: Session, order: Order) -> Payment:
     pending = next((p for p in order.payments if p.status == PaymentStatus.PENDING), None)
     if pending is not None:
         return pending
-    from app.payments.services import payment_client
+    from app.payments.gateways import DEFAULT_GATEWAY, payment_client
 
-    provider, client = payment_client(session, order.tenant_id)
+    provider, client = DEFAULT_GATEWAY, payment_client(DEFAULT_GATEWAY)
     intent = client.create_payment(order.order_no, order.total, f"订单 {order.order_no}")
     payment = Payment(
         tenant_id=order.tenant_id,
@@ -286,14 +286,14 @@ def payment_callback(session: Session, payload: Mapping[str, Any], signature: st
     """The gateway's signed callback. Runs in the platform's scope (the gateway is no user):
     the payment is found by its unique reference and changes at most once."""
     from app.payments.contract import PaymentError
-    from app.payments.services import payment_client_for_ref
+    from app.payments.gateways import payment_client
 
     payment = session.scalar(
         select(Payment).where(Payment.payment_ref == str(payload.get("payment_ref", "")))
     )
     if payment is None:
         raise NotFound("no such payment", "支付单不存在")
-    _, client = payment_client_for_ref(session, payment.tenant_id, payment.provider)
+    client = payment_client(payment.provider)
     try:
         result = client.verify_callback(payload, signature)
     except PaymentError as exc:
@@ -424,3 +424,25 @@ def payments_of_policy(session: Session, policy) -> list[dict[str, Any]]:
         }
         for payment in payments
     ]
+
+
+def sandbox_pay(session: Session, order: Order) -> Payment:
+    """The sandbox gateway's "payer pays": its signed callback for the pending payment, handled
+    exactly as the real callback would be. Refused for any other gateway."""
+    from app.payments.contract import PaymentIntent
+    from app.payments.gateways import DEFAULT_GATEWAY, payment_client
+
+    payment = next((p for p in order.payments if p.status == PaymentStatus.PENDING), None)
+    if payment is None or payment.provider != DEFAULT_GATEWAY:
+        raise Conflict(
+            "no sandbox payment is pending", "没有待支付的沙箱支付单", code="not_payable"
+        )
+    intent = PaymentIntent(
+        payment_ref=payment.payment_ref,
+        order_ref=order.order_no,
+        amount=payment.amount,
+        qr_payload=payment.qr_payload or "",
+        expires_at=utcnow(),
+    )
+    payload, signature = payment_client(DEFAULT_GATEWAY).simulate_callback(intent)
+    return payment_callback(session, payload, signature)

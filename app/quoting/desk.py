@@ -25,6 +25,7 @@ from app.extensions import db
 from app.identifiers import half_width
 from app.orders import presenting as order_presenting
 from app.orders import services as orders
+from app.orders.models import OrderStatus
 from app.organisation.models import NodeKind, OrgNode
 from app.quoting import presenting, services
 from app.tenancy.scope import current_scope
@@ -175,6 +176,19 @@ class DeskView(BaseView):
     def pay(self, pk: int):
         payment = orders.start_payment(db.session, orders.get_order(db.session, pk))
         db.session.commit()
+        return jsonify(order_presenting.payment_data(payment))
+
+    @expose("/order/<int:pk>/sandbox-pay", methods=["POST"])
+    @has_access_api
+    @permission_name("add")
+    @json_endpoint
+    def sandbox_pay(self, pk: int):
+        """The sandbox gateway only: pay as the customer's bank would, then issue."""
+        order = orders.get_order(db.session, pk)
+        payment = orders.sandbox_pay(db.session, order)
+        db.session.commit()
+        if order.status == OrderStatus.PAID:
+            orders.issue_after_payment(order)
         return jsonify(order_presenting.payment_data(payment))
 
     @expose("/order/<int:pk>/issue", methods=["POST"])

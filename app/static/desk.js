@@ -323,8 +323,7 @@
       $("dc-pay").classList.remove("hidden");
       $("dc-qr").src = root.dataset.qr + "?data=" + encodeURIComponent(payment.qr_payload);
       $("dc-pay-amount").textContent = yuan(payment.amount);
-      var sandbox = $("dc-pay-sandbox");
-      if (/^https?:|^\//.test(payment.qr_payload)) { sandbox.href = payment.qr_payload; } else { sandbox.classList.add("hidden"); }
+      $("dc-pay-sandbox").classList.toggle("hidden", payment.provider !== "payment_sandbox");
       watchOrder(order.id);
     });
   }
@@ -354,6 +353,11 @@
       list.appendChild(item);
     });
   }
+  $("dc-pay-sandbox").addEventListener("click", function () {
+    request("POST", root.dataset.base + "order/" + state.order.id + "/sandbox-pay", {}).then(function () {
+      watchOrder(state.order.id);
+    }).catch(function (error) { showError("dc-order-error", error); });
+  });
   $("dc-issue-retry").addEventListener("click", function () {
     request("POST", root.dataset.base + "order/" + state.order.id + "/issue", {}).then(function (order) {
       showOrder(order); watchOrder(order.id);

@@ -67,13 +67,35 @@ def quote_body(vehicle: dict, carriers=("picc", "pingan", "cpic")) -> dict:
     }
 
 
-def pay_in_sandbox(app, client, payment: dict, forge: bool = False):
-    """Post the sandbox gateway's signed callback for `payment` (as its server would)."""
-    from plugins.payment_sandbox import sandbox_callback
+def pay_in_sandbox(app, client, payment: dict, order_no: str, forge: bool = False):
+    """Post the sandbox gateway's signed callback for `payment` (as its bank would)."""
+    import datetime
 
-    payload, signature = sandbox_callback(payment["payment_ref"], payment["amount"])
+    from app.payments.contract import PaymentIntent
+    from app.payments.gateways import payment_client
+
+    with app.app_context():
+        intent = PaymentIntent(
+            payment_ref=payment["payment_ref"],
+            order_ref=order_no,
+            amount=Decimal(payment["amount"]),
+            qr_payload=payment["qr_payload"],
+            expires_at=datetime.datetime.now(),
+        )
+        payload, signature = payment_client().simulate_callback(intent)
     if forge:
-        signature = "0" * len(signature)
+        payload = {**payload, "amount": "0.01"}
     return client.post(
         "/api/v1/payment/callback", json={"payload": payload, "signature": signature}
     )
+
+
+def run_queued_jobs(app) -> None:
+    """With Redis, jobs wait for a worker: run one in this process until the queue is empty."""
+    if not app.config.get("REDIS_URL"):
+        return
+    from redis import Redis
+    from rq import SimpleWorker
+
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    SimpleWorker([app.config["JOB_QUEUE"]], connection=connection).work(burst=True)

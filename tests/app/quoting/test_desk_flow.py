@@ -25,6 +25,7 @@ from tests.app.quoting.helpers import (
     install_core,
     pay_in_sandbox,
     quote_body,
+    run_queued_jobs,
 )
 
 PACKS = Path(__file__).resolve().parents[3] / "metadata" / "packs"
@@ -156,8 +157,9 @@ def test_bind_pay_issue_gives_policies_with_lineage(app, client, world):
     payment = client.post(f"/api/v1/order/{order['id']}/pay", headers=headers).get_json()
     assert payment["qr_payload"]
     for _ in range(2):  # the gateway calls back twice: one payment, one set of policies
-        callback = pay_in_sandbox(app, client, payment)
+        callback = pay_in_sandbox(app, client, payment, order["order_no"])
         assert callback.status_code == 200, callback.get_data(as_text=True)
+        run_queued_jobs(app)
     issued = client.get(f"/api/v1/order/{order['id']}", headers=headers).get_json()
     assert issued["status"] == "issued", issued
     with use_scope(system_scope()):
@@ -247,7 +249,7 @@ def test_a_forged_payment_callback_is_refused(app, client, world):
         headers=headers,
     ).get_json()
     payment = client.post(f"/api/v1/order/{order['id']}/pay", headers=headers).get_json()
-    forged = pay_in_sandbox(app, client, payment, forge=True)
+    forged = pay_in_sandbox(app, client, payment, order["order_no"], forge=True)
     assert forged.status_code == 422
     assert client.get(f"/api/v1/order/{order['id']}", headers=headers).get_json()["status"] == (
         "awaiting_payment"
