@@ -389,12 +389,14 @@ def _order_no() -> str:
 
 
 def _line_title(line: str) -> str:
+    from app.orders.issuing import policy_line
     from app.policies.labels import label
 
     try:
-        return label(line)
+        return label(policy_line(line))
     except (KeyError, ValueError):
         return line
+
 
 
 def issue_after_payment(order: Order) -> None:

@@ -248,7 +248,7 @@
     });
     var foot = [texts.total + " " + yuan(a.total)];
     if (a.change_against_last_year) { foot.push(texts.lastYear + " " + a.change_against_last_year); }
-    foot.push(a.expired ? texts.expired : texts.valid + " " + new Date(a.valid_until).toLocaleTimeString());
+    foot.push(a.expired ? texts.expired : texts.valid + " " + new Date(a.valid_until).toLocaleTimeString("zh-CN", { hour12: false }));
     card.appendChild(el("p", { className: "dc-answer-foot", text: foot.join(" · ") }));
     return card;
   }
