@@ -420,7 +420,7 @@ def payments_of_policy(session: Session, policy) -> list[dict[str, Any]]:
         {
             "paid_at": payment.paid_at,
             "amount": payment.amount,
-            "method": payment.provider,
+            "method": _gateway_name(payment.provider),
             "status": str(PAYMENT_STATUS_LABELS[payment.status]),
             "reference": payment.payment_ref,
         }
@@ -448,3 +448,10 @@ def sandbox_pay(session: Session, order: Order) -> Payment:
     )
     payload, signature = payment_client(DEFAULT_GATEWAY).simulate_callback(intent)
     return payment_callback(session, payload, signature)
+
+
+def _gateway_name(code: str) -> str:
+    from app.carriers.registry import registry
+
+    gateway = registry().payment(code)
+    return gateway.name if gateway is not None else code
