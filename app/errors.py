@@ -45,6 +45,7 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    default_chinese = "请求有误"
 
     def __init__(
         self,
@@ -58,7 +59,7 @@ class DomainError(Exception):
         errors: Mapping[str, Text] | None = None,
     ) -> None:
         self.english = message or type(self).__doc__.split("\n")[0].strip(" .")
-        self.chinese = chinese or self.english
+        self.chinese = chinese or (message or self.default_chinese)
         self.field = field
         self.row = row
         self.column = column
@@ -94,6 +95,7 @@ class BadInput(DomainError):
 
     status = 400
     code = "bad_input"
+    default_chinese = "请求格式不正确"
 
 
 class ValidationFailed(DomainError):
@@ -101,6 +103,7 @@ class ValidationFailed(DomainError):
 
     status = 422
     code = "validation_failed"
+    default_chinese = "输入的值不正确"
 
 
 class NotFound(DomainError):
@@ -108,6 +111,7 @@ class NotFound(DomainError):
 
     status = 404
     code = "not_found"
+    default_chinese = "记录不存在"
 
 
 class Forbidden(DomainError):
@@ -115,6 +119,7 @@ class Forbidden(DomainError):
 
     status = 403
     code = "forbidden"
+    default_chinese = "无权进行此操作"
 
 
 class Conflict(DomainError):
@@ -122,6 +127,7 @@ class Conflict(DomainError):
 
     status = 409
     code = "conflict"
+    default_chinese = "与已有数据冲突（重复或已处理）"
 
 
 class TooLarge(DomainError):
@@ -129,6 +135,7 @@ class TooLarge(DomainError):
 
     status = 413
     code = "too_large"
+    default_chinese = "请求内容过大"
 
 
 class Unavailable(DomainError):
@@ -136,6 +143,7 @@ class Unavailable(DomainError):
 
     status = 503
     code = "unavailable"
+    default_chinese = "服务暂不可用，请稍后再试"
 
 
 # --- translating the older errors of the ground and the engines --------------------------------
@@ -346,8 +354,20 @@ def screen_answer(error: DomainError) -> Response:
     if request.method != "GET" and request.referrer:
         flash(message, "danger")
         return redirect(request.referrer)
-    html = render_template("dealercover/error.html", status=error.status, message=message)
-    return Response(html, status=error.status)
+    return Response(_error_page(error.status, message), status=error.status)
+
+
+def _error_page(status: int, message: str) -> str:
+    from flask import current_app
+
+    appbuilder = current_app.appbuilder
+    return render_template(
+        "dealercover/error.html",
+        status=status,
+        message=message,
+        appbuilder=appbuilder,
+        base_template=appbuilder.base_template,
+    )
 
 
 def form_error(form, exc: BaseException) -> bool:

@@ -16,7 +16,14 @@ from app.errors import Conflict, ValidationFailed, as_domain_error, form_error
 from app.extensions import db
 from app.identifiers import InvalidIdentifier
 from app.tenancy.scope import ScopeViolation, system_scope, use_scope
-from tests.app.conftest import api_token, build_world, install_for, reminder_entity, write_pack
+from tests.app.conftest import (
+    api_token,
+    build_world,
+    install_for,
+    login,
+    reminder_entity,
+    write_pack,
+)
 
 HUGE = "99999999999999999999"  # past 2**63
 
@@ -64,6 +71,17 @@ def test_an_impossible_id_is_not_found_on_screens_and_the_entity_api(app, client
     headers = _auth(client, world)
     assert client.get(f"/api/v1/inspection_reminder/{HUGE}", headers=headers).status_code == 404
     assert client.delete(f"/api/v1/inspection_reminder/{HUGE}", headers=headers).status_code == 404
+    deep = "[" * 100_000 + "]" * 100_000
+    response = client.post(
+        "/api/v1/inspection_reminder/",
+        data=deep,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert 400 <= response.status_code < 500
+    login(client, world.users["admin"])
+    page = client.get(f"/customerview/show/{HUGE}")
+    assert page.status_code == 404
+    assert "记录不存在" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
