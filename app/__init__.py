@@ -118,6 +118,7 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
     from app.customers import views as customer_views
     from app.jobs import views as job_views
     from app.organisation import views as organisation_views
+    from app.policies import views as policy_views
     from app.quoting import views as quoting_views
 
     for module in (
@@ -126,6 +127,7 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
         configuration_views,
         camera_views,
         carrier_views,
+        policy_views,
         quoting_views,
         job_views,
         audit_views,
@@ -146,3 +148,6 @@ def _register_commands(app: Flask) -> None:
     from app.carriers.cli import carriers_cli
 
     app.cli.add_command(carriers_cli)
+    from app.policies.cli import policies_cli
+
+    app.cli.add_command(policies_cli)

@@ -34,6 +34,7 @@ KIND_MODULES = (
     "app.messaging.kinds",
     "app.reconciliation.kinds",
     "app.carriers.kinds",
+    "app.policies.kinds",
 )
 
 

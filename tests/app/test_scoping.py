@@ -29,6 +29,7 @@ from tests.app.conftest import (
     scope_of,
     write_pack,
 )
+from tests.app.policies.factory import add_policy_rows
 from tests.app.carriers.factory import add_carrier_rows
 from tests.app.test_cameras import add_camera_rows
 
@@ -89,6 +90,9 @@ def worlds(app, tmp_path_factory):
     # A camera and a camera event in each store of each tenant.
     for world in (mine, other):
         add_camera_rows(world)
+    # A policy (coverages, endorsement, 电子保单) in each store of each tenant.
+    for world in (mine, other):
+        add_policy_rows(world)
     # A carrier credential and an unmatched download in each store of each tenant.
     for world in (mine, other):
         add_carrier_rows(world)

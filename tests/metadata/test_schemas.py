@@ -491,6 +491,13 @@ BROKEN = [
         "$.body.columns[0].field",
     ),
     ("statement_mapping", None, "body.match_keys", [], "$.body.match_keys"),
+    (
+        "policy_import_mapping",
+        "standard_book",
+        "body.columns[2].field",
+        "policy_number",
+        "$.body.columns[2].field",
+    ),
     ("decision_table", "jqx_floating_rate", "body.hit_policy", "fastest", "$.body.hit_policy"),
     ("rule_set", "jqx_premium", "body.steps[0].expression", "1", "$.body.steps[0]"),
     ("product", "compulsory_motor", "version", "1", "$.version"),

@@ -54,3 +54,27 @@ def make_policy(store_id: int, **overrides):
         policy = issue_policy(db.session, PolicyDraft(**values))
         db.session.commit()
         return policy.id
+
+
+def add_policy_rows(world) -> None:
+    """A policy in each store of the world, with a coverage change, a cancellation on the first
+    and a stored 电子保单, so every model of the book has rows on both sides of each wall."""
+    from app.policies.documents import store_policy_pdf
+    from app.policies.models import Policy
+    from app.policies.services import EndorsementChange, endorse
+
+    for store in (world.store_a, world.store_b):
+        policy_id = make_policy(store)
+        with use_scope(system_scope("tests")):
+            policy = db.session.get(Policy, policy_id)
+            endorse(
+                db.session,
+                policy,
+                EndorsementChange(
+                    kind="change_coverage",
+                    effective_date=datetime.date(2026, 6, 1),
+                    coverages=commercial_coverages(own_damage="3300.00"),
+                ),
+            )
+            store_policy_pdf(db.session, policy)
+            db.session.commit()
