@@ -14,7 +14,6 @@ from flask_appbuilder.hooks import before_request
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_appbuilder.security.sqla import apis as fab_apis
-from flask_appbuilder.security.sqla.apis.user.api import UserApi
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -69,7 +68,9 @@ class PermissionViewMenuApi(PlatformOnlyWrites, fab_apis.PermissionViewMenuApi):
     pass
 
 
-class DealerUserApi(UserApi):
+class UserApi(fab_apis.UserApi):
+    """Same class name as Flask-AppBuilder's: its endpoints keep their names."""
+
     datamodel = SQLAInterface(DealerUser)
 
     def _judge(self, item, deleting: bool = False) -> None:
@@ -100,7 +101,7 @@ class DealerUserApi(UserApi):
     def post(self):
         """Create a user (Flask-AppBuilder's, with role grants judged)."""
         try:
-            return inspect.unwrap(UserApi.post)(self)
+            return inspect.unwrap(fab_apis.UserApi.post)(self)
         except GrantRefused as refused:
             return self._refused(refused)
 
@@ -111,7 +112,7 @@ class DealerUserApi(UserApi):
     def put(self, pk):
         """Edit a user (Flask-AppBuilder's, with role grants judged)."""
         try:
-            return inspect.unwrap(UserApi.put)(self, pk)
+            return inspect.unwrap(fab_apis.UserApi.put)(self, pk)
         except GrantRefused as refused:
             return self._refused(refused)
 
@@ -122,11 +123,11 @@ class DealerUserApi(UserApi):
     def delete(self, pk):
         """Delete a user (only one the caller could have given every role to)."""
         try:
-            return inspect.unwrap(UserApi.delete)(self, pk)
+            return inspect.unwrap(fab_apis.UserApi.delete)(self, pk)
         except GrantRefused as refused:
             return self._refused(refused)
 
 
 # The OpenAPI description of each route is read from its docstring: keep Flask-AppBuilder's.
 for _name in ("post", "put", "delete"):
-    getattr(DealerUserApi, _name).__doc__ = getattr(UserApi, _name).__doc__
+    getattr(UserApi, _name).__doc__ = getattr(fab_apis.UserApi, _name).__doc__

@@ -32,7 +32,7 @@ class DealerSecurityManager(SecurityManager):
     userdbmodelview = security_views.DealerUserView
     rolemodelview = security_views.RoleModelView
     groupmodelview = security_views.UserGroupModelView
-    user_api = security_api.DealerUserApi
+    user_api = security_api.UserApi
     role_api = security_api.RoleApi
     group_api = security_api.GroupApi
     view_menu_api = security_api.ViewMenuApi

@@ -322,7 +322,7 @@ def test_the_cli_never_makes_a_tenant_user_platform_admin(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["users", "grant", world.users["admin"], "platform_admin"])
     assert result.exit_code != 0
-    assert "platform admin" in result.output
+    assert "platform admin" in result.output or "平台管理员" in result.output
     assert _roles_of(world.users["admin"]) == {"tenant_admin"}
     # Control: the operator may give a tenant role.
     result = runner.invoke(args=["users", "grant", world.users["desk"], "store_manager"])
@@ -367,6 +367,27 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_lock(app):
         )
     with use_scope(system_scope()):
         assert locked_sources(db.session, account_key(username)) == ["203.0.113.10"]
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_source(app):
+    proxied = create_app("test", {"TRUSTED_PROXY_COUNT": 1})
+    world = build_world(app, {"desk": ("insurance_desk", "store_a")})
+    username = world.users["desk"]
+    proxy = _client(proxied, "10.0.0.2")
+    for _ in range(app.config["LOGIN_LOCKOUT_ATTEMPTS"]):
+        proxy.post(
+            "/login/",
+            data={"username": username, "password": "wrong"},
+            headers={"X-Forwarded-For": "forged.by.client, 192.0.2.50"},
+        )
+    with use_scope(system_scope()):
+        assert locked_sources(db.session, account_key(username)) == ["192.0.2.50"]
+    proxy.post(  # another client behind the same proxy
+        "/login/",
+        data={"username": username, "password": PASSWORD},
+        headers={"X-Forwarded-For": "192.0.2.51"},
+    )
+    assert _logged_in(proxy)
 
 
 def test_after_the_lock_expires_one_wrong_password_does_not_lock_again(app):
