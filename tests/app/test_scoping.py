@@ -19,6 +19,7 @@ from app.organisation.models import OrgNode, Tenant
 from app.tenancy.catalogue import GLOBAL_TABLES, is_scoped, scoped_models, unscoped_models
 from app.tenancy.mixins import Scoped, SharedScoped
 from app.tenancy.scope import system_scope, use_scope
+from tests.app.carriers.factory import add_carrier_rows
 from tests.app.conftest import (
     add_entity_records,
     api_token,
@@ -30,7 +31,7 @@ from tests.app.conftest import (
     write_pack,
 )
 from tests.app.policies.factory import add_policy_rows
-from tests.app.carriers.factory import add_carrier_rows
+from tests.app.quoting.factory import add_quoting_rows
 from tests.app.test_cameras import add_camera_rows
 
 
@@ -96,6 +97,9 @@ def worlds(app, tmp_path_factory):
     # A carrier credential and an unmatched download in each store of each tenant.
     for world in (mine, other):
         add_carrier_rows(world)
+    # A quote, an order with an item and a payment, and a service contract in each store.
+    for world in (mine, other):
+        add_quoting_rows(world)
     # A job in each store of each tenant, so jobs have rows on both sides of every wall.
     for world in (mine, other):
         for suffix in ("desk", "deskb"):
