@@ -289,7 +289,9 @@ def _before_cursor_execute(conn, cursor, statement, parameters, context, execute
     wanted = wanted_settings()
     if conn.info.get(_STATE) == wanted:
         return
-    cursor.execute(_SET_SETTINGS, wanted)
+    # A cursor of its own: the statement's cursor may be a server-side one (stream_results).
+    with cursor.connection.cursor() as setter:
+        setter.execute(_SET_SETTINGS, wanted)
     conn.info[_STATE] = wanted
 
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -327,8 +328,17 @@ def app_role(app, walls):
     url = db.engine.url
     owner, app_name = f"{url.database}_owner", f"{url.database}_app"
     db.session.remove()  # no transaction of the tests may hold locks the ownership change needs
-    result = app.test_cli_runner().invoke(args=["db-roles", "--owner", owner, "--app", app_name])
+    os.environ["DC_TEST_APP_PASSWORD"] = "app-role-Pass-2026"
+    result = app.test_cli_runner().invoke(
+        args=["db-roles", "--owner", owner, "--app", app_name]
+        + ["--app-password-env", "DC_TEST_APP_PASSWORD"]
+    )
     assert result.exit_code == 0, result.output
+    with db.engine.connect() as connection:  # the password went over hashed, and was set
+        stored = connection.scalar(
+            text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"), {"r": app_name}
+        )
+    assert stored.startswith("SCRAM-SHA-256$")
     check = app.test_cli_runner().invoke(args=["db-roles", "--check"])
     assert check.exit_code == 0, check.output
     engine = create_engine(url.set(username=app_name, password=None))
@@ -413,6 +423,10 @@ def test_the_app_runs_as_the_app_role_with_the_wall_following_each_scope(app, wa
             with use_scope(system_scope("tests")):
                 assert {mine.tenant_id, other.tenant_id} <= set(db.session.scalars(text(tenants)))
             assert set(db.session.scalars(text(tenants))) == {mine.tenant_id}
+            streamed = db.session.execute(
+                text(tenants), execution_options={"stream_results": True}
+            )  # a server-side cursor
+            assert set(streamed.scalars()) == {mine.tenant_id}
         assert set(db.session.scalars(text(tenants))) == set()  # no scope: nothing
         db.session.rollback()
         as_app.test_client_class = IsolatedClient
