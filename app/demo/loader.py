@@ -125,7 +125,22 @@ def load_demo(session: Session, appbuilder, customers_per_store: int = 5) -> lis
         _customers(session, store, rng, customers_per_store)
     session.flush()
     _demo_camera(session, stores[0])
+    _policy_book(session, stores)
     return _users(appbuilder, hq, regions[0], stores[0], other_store)
+
+
+def _policy_book(session: Session, stores: list[OrgNode]) -> None:
+    """About 13 months of policies, priced by the packs' tariff (installed first when missing)."""
+    import click
+
+    from app.cli import install_demo_packs
+    from app.policies.demo import load_policy_book
+
+    for line in install_demo_packs():
+        click.echo(line)
+    made = load_policy_book(session, stores)
+    if made:
+        click.echo(f"Demo policy book: {made} policies")
 
 
 def _tenant(session: Session, code: str, name: str, kind: TenantKind) -> Tenant:
