@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.engine import Connection
 
 from app.tenancy.scope import current_scope
@@ -145,8 +145,6 @@ def tenant_tables() -> dict[str, str]:
 
 def entity_tables(connection: Connection) -> list[str]:
     """The entity tables the configuration engine created (x_name, x<tenant>_name)."""
-    from sqlalchemy import inspect
-
     return sorted(n for n in inspect(connection).get_table_names() if re.match(r"^x\d*_", n))
 
 
@@ -236,7 +234,8 @@ def apply_database_roles(
     for role, password in (passwords or {}).items():
         _set_password(connection, check_role_name(role), password)
     refuse_audit_truncate(connection)
-    tables = tenant_tables()
+    existing = set(inspect(connection).get_table_names())
+    tables = {name: rule for name, rule in tenant_tables().items() if name in existing}
     done = enable_row_security(connection, tables)
     forced = enable_row_security(connection, dict.fromkeys(entity_tables(connection), TENANT), True)
     return {"tenant_tables": done, "entity_tables": forced}
