@@ -398,7 +398,6 @@ def _line_title(line: str) -> str:
         return line
 
 
-
 def issue_after_payment(order: Order) -> None:
     """Hand a freshly paid order to the issuing job (after the payment is committed)."""
     from app.jobs.queue import enqueue

@@ -10,14 +10,22 @@ DESK = {
     "ServiceContractView": "read",
 }
 
+# Fees beside the premiums: managers and finance, not the desk clerk.
+FEES = {"QuoteFeesView": "read"}
+
 r.grant(
     {
-        r.TENANT_ADMIN: DESK,
-        r.STORE_MANAGER: DESK,
+        r.TENANT_ADMIN: {**DESK, **FEES},
+        r.STORE_MANAGER: {**DESK, **FEES},
         r.INSURANCE_DESK: DESK,
         r.RENEWAL_SPECIALIST: DESK,
-        r.REGION_MANAGER: {"OrderApi": "read", "OrderView": "read", "ServiceContractView": "read"},
-        r.FINANCE: {"OrderApi": "read", "OrderView": "read", "ServiceContractView": "read"},
+        r.REGION_MANAGER: {
+            "OrderApi": "read",
+            "OrderView": "read",
+            "ServiceContractView": "read",
+            **FEES,
+        },
+        r.FINANCE: {"OrderApi": "read", "OrderView": "read", "ServiceContractView": "read", **FEES},
         r.SERVICE_ADVISOR: {"ServiceContractView": "read"},
     }
 )

@@ -15,6 +15,7 @@ def register(appbuilder: AppBuilder) -> None:
     from app.quoting import permissions  # noqa: F401 - merges the desk's permissions
     from app.quoting.api import QuoteApi
     from app.quoting.desk import DeskView
+    from app.quoting.fees import QuoteFeesView
 
     register_payment_source(payments_of_policy)
     appbuilder.add_api(QuoteApi)
@@ -29,6 +30,7 @@ def register(appbuilder: AppBuilder) -> None:
         category_label=_l("Issuing"),
         category_icon="fa-file-text-o",
     )
+    appbuilder.add_view_no_menu(QuoteFeesView)
     appbuilder.add_view(
         OrderView, "Orders", label=_l("Orders"), icon="fa-shopping-cart", category="Issuing"
     )

@@ -184,7 +184,7 @@
     showError("dc-quote-error", null);
     $("dc-quote-go").disabled = true;
     request("POST", root.dataset.quote, quoteRequest()).then(function (data) {
-      state.quote = data; state.chosen = {};
+      state.quote = data; state.chosen = {}; state.fees = null; state.feesFor = null;
       $("dc-step-answers").classList.remove("hidden");
       renderAnswers(data);
       poll();
@@ -205,7 +205,16 @@
       }).catch(function () { poll(); });
     }, 300);
   }
+  function loadFees(quote) {
+    if (quote.status !== "done" || state.feesFor === quote.id) { return; }
+    state.feesFor = quote.id;
+    request("GET", root.dataset.fees + quote.id).then(function (data) {
+      state.fees = data.answers;
+      renderAnswers(state.quote);
+    }).catch(function () { state.fees = null; /* not allowed to see fees: nothing shown */ });
+  }
   function renderAnswers(quote) {
+    loadFees(quote);
     var p = quote.progress;
     $("dc-progress").style.width = (p.asked ? Math.round(100 * p.answered / p.asked) : 0) + "%";
     $("dc-progress-text").textContent = " " + p.answered + "/" + p.asked + " " + texts.quoted;
@@ -250,6 +259,11 @@
     if (a.change_against_last_year) { foot.push(texts.lastYear + " " + a.change_against_last_year); }
     foot.push(a.expired ? texts.expired : texts.valid + " " + new Date(a.valid_until).toLocaleTimeString("zh-CN", { hour12: false }));
     card.appendChild(el("p", { className: "dc-answer-foot", text: foot.join(" · ") }));
+    var fees = state.fees && state.fees[String(a.id)];
+    if (fees) {
+      var parts = fees.fees.map(function (f) { return f.label + " " + yuan(f.amount); });
+      card.appendChild(el("p", { className: "dc-answer-fees", text: texts.fees + " " + yuan(fees.total) + (parts.length ? "（" + parts.join("，") + "）" : "") }));
+    }
     return card;
   }
   function labelClass(status) {

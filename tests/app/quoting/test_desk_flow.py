@@ -254,3 +254,26 @@ def test_a_forged_payment_callback_is_refused(app, client, world):
     assert client.get(f"/api/v1/order/{order['id']}", headers=headers).get_json()["status"] == (
         "awaiting_payment"
     )
+
+
+def test_fees_are_shown_to_managers_and_not_to_the_desk(app, client, world):
+    from tests.app.conftest import login
+
+    vehicle = first_vehicle(app, world.store_a)
+    quote = start(client, bearer(client, world), quote_body(vehicle, carriers=["picc"])).get_json()
+    answer = next(a for a in quote["answers"] if a["status"] == "ok")
+    login(client, world.users["desk"])
+    assert client.get(f"/desk-fees/{quote['id']}").status_code in (401, 403)
+    client.get("/logout/")
+    login(client, world.users["admin"])
+    fees = client.get(f"/desk-fees/{quote['id']}")
+    assert fees.status_code == 200, fees.get_data(as_text=True)
+    mine = fees.get_json()["answers"][str(answer["id"])]
+    commission = next(f for f in mine["fees"] if f["type"] == "commission")
+    compulsory = next(x for x in answer["lines"] if x["line"] == "compulsory_motor")
+    commercial = next(x for x in answer["lines"] if x["line"] == "commercial_motor")
+    # 联单: 交强险 4% of the premium incl. VAT + 商业险 15% of the premium excl. VAT, each rounded
+    expected = (Decimal(compulsory["premium"]) * Decimal("0.04")).quantize(Decimal("0.01")) + (
+        Decimal(commercial["premium_excl_vat"]) * Decimal("0.15")
+    ).quantize(Decimal("0.01"))
+    assert Decimal(commission["amount"]) == expected
