@@ -8,12 +8,26 @@ Create Date: 2026-12-02 10:40:00
 import sqlalchemy as sa
 from alembic import op
 
+from app.tenancy.row_security import TENANT, disable_row_security, enable_row_security
+
 revision = "0009_quoting"
 down_revision = "0008_policies"
 branch_labels = None
 depends_on = None
 
 MONEY = sa.Numeric(14, 2)
+# This revision's tenant tables, written out (a migration must not follow the models later).
+TABLES = {
+    name: TENANT
+    for name in (
+        "quote_session",
+        "carrier_quote",
+        "sales_order",
+        "sales_order_item",
+        "payment",
+        "service_contract",
+    )
+}
 
 
 def _scope_columns():
@@ -159,9 +173,11 @@ def upgrade():
     )
     for column in ("order_id", "customer_id", "vehicle_id"):
         op.create_index(f"ix_service_contract_{column}", "service_contract", [column])
+    enable_row_security(op.get_bind(), TABLES)
 
 
 def downgrade():
+    disable_row_security(op.get_bind(), TABLES)
     for table in (
         "service_contract",
         "payment",
