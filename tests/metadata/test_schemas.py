@@ -481,7 +481,7 @@ BROKEN = [
     ("renewal_policy", None, "body.overdue.escalate_to", "boss", "$.body.overdue.escalate_to"),
     ("message_template", None, "body.channel", "fax", "$.body.channel"),
     ("message_template", None, "body.schedule.send_at", "9:30", "$.body.schedule.send_at"),
-    ("carrier", None, "body.credentials.api_key", "s3cr3t", "$.body.credentials.api_key"),
+    ("carrier", "sim_http", "body.credentials.api_key", "s3cr3t", "$.body.credentials.api_key"),
     ("carrier", None, "body.capabilities", ["quote", "fly"], "$.body.capabilities[1]"),
     (
         "statement_mapping",
