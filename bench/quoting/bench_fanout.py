@@ -175,10 +175,11 @@ def serve(environment: dict[str, str], pg: bool, port: int) -> subprocess.Popen:
             str(port),
             "--with-threads",
         ]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    for _ in range(300):
+    log = open(Path(environment["STORAGE_PATH"]) / "server.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(600):
+        if process.poll() is not None:
+            raise SystemExit(Path(log.name).read_text(errors="replace")[-3000:])
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return process
