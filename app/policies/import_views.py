@@ -117,9 +117,7 @@ class PolicyImportView(BaseView):
         note, path = self._upload(token)
         accept = request.form.get("accept_good_rows") == "on"
         try:
-            importer = self._importer(note)
-            summary = importer.check(path)
-            summary = importer.run(path, summary, accept_good_rows=accept)
+            summary = self._importer(note).import_rows(path, accept_good_rows=accept)
             db.session.commit()
         except Exception as exc:
             db.session.rollback()

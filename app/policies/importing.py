@@ -23,7 +23,7 @@ import csv
 import datetime
 import io
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -317,22 +317,44 @@ def _party_id(text: str) -> str:
     return check_resident_id(upper)
 
 
+def column_plan(
+    mapping: CompiledMapping, headers: Iterable[str]
+) -> list[tuple[MappedColumn, str, int]]:
+    """Which cell feeds which mapped column, worked out once per file: (column, header, index)."""
+    positions: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        if header:
+            positions.setdefault(header, index)
+    plan = []
+    for column in mapping.columns:
+        if column.field == "ignore":
+            continue
+        name = next((n for n in column.names if n in positions), None)
+        if name is not None:
+            plan.append((column, name, positions[name]))
+    return plan
+
+
 def convert_row(
     mapping: CompiledMapping, row: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
     """A row (header → cell) → (record of fields, [(column header, english, chinese)]).
-    Pure: the pack's test cases and the importer run this same function."""
+    Pure: the pack's test cases and the importer run this same conversion."""
+    headers = list(row)
+    cells = [row[h] for h in headers]
+    return convert_cells(mapping, column_plan(mapping, headers), cells)
+
+
+def convert_cells(
+    mapping: CompiledMapping, plan: list[tuple[MappedColumn, str, int]], cells: Sequence[Any]
+) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
     record: dict[str, Any] = {}
     errors: list[tuple[str, str, str]] = []
     where: dict[str, str] = {}
-    for column in mapping.columns:
-        if column.field == "ignore":
-            continue
-        name = next((n for n in column.names if n in row), None)
-        if name is None:
-            continue
+    width = len(cells)
+    for column, name, index in plan:
         where[column.field] = name
-        value = row[name]
+        value = cells[index] if index < width else None
         if _blank(value):
             continue
         try:
@@ -716,8 +738,9 @@ class PolicyImporter:
         return summary
 
     def _convert(self, headers: list[str], cells: list[Any]):
-        row = {h: cells[i] if i < len(cells) else None for i, h in enumerate(headers) if h}
-        record, errors = convert_row(self.mapping, row)
+        if getattr(self, "_plan_for", None) is not headers:
+            self._plan_for, self._plan = headers, column_plan(self.mapping, headers)
+        record, errors = convert_cells(self.mapping, self._plan, cells)
         code = record.get("store_code") or self.default_store
         if code is None:
             column = self._header_of("store_code")
@@ -791,40 +814,79 @@ class PolicyImporter:
 
     # -- pass 2: import ---------------------------------------------------------------------
 
-    def run(
-        self, path: Path, summary: ImportSummary, accept_good_rows: bool = False
-    ) -> ImportSummary:
-        """Write the good rows of a checked file (all rows must be good unless
-        `accept_good_rows`). Flushes; the caller commits."""
-        if summary.errors and (not accept_good_rows or not summary.good_rows):
-            return summary
+    def import_rows(self, path: Path, accept_good_rows: bool = False) -> ImportSummary:
+        """Check and write in one streaming pass, inside a savepoint: the good rows are written
+        chunk by chunk as they are read; at the end, when a row was refused and the operator did
+        not accept the good rows, the savepoint is rolled back and nothing stays. Flushes; the
+        caller commits."""
         started = time.perf_counter()
+        summary = ImportSummary(file=self.source_name or path.name, mapping=self.mapping.key)
         headers, rows = read_table(path, self.mapping)
-        self.history: dict[tuple[str, str], tuple[str, datetime.date, str]] = {}
-        self.known_ids: dict[tuple[str, str], int] = {}
+        summary.headers = headers
+        known = {name for column in self.mapping.columns for name in column.names}
+        summary.unmapped_headers = [h for h in headers if h and h not in known]
+        summary.errors = check_headers(headers, self.mapping)
+        if summary.errors:
+            _close(rows)
+            return summary
+        self.history = {}
+        self.known_ids = {}
+        written = self.session.begin_nested()
+        try:
+            self._stream(summary, headers, rows)
+        except BaseException:
+            written.rollback()
+            raise
+        summary.refused_rows = len(summary.bad_rows)
+        summary.good_rows = summary.rows - summary.refused_rows
+        if summary.errors and not (accept_good_rows and summary.good_rows):
+            written.rollback()
+            _forget_writes(summary)
+        else:
+            written.commit()
+            summary.imported = True
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _stream(self, summary: ImportSummary, headers: list[str], rows) -> None:
+        seen: dict[tuple[str, str, str], int] = {}
         policies: list[tuple[int, dict]] = []
-        endorsements: list[tuple[int, dict]] = []
+        endorsements: list[tuple[int, dict, list]] = []
         for number, cells in rows:
-            if number in summary.bad_rows:
-                continue
-            record, errors = self._convert(headers, cells)
-            if errors:  # the file changed between the passes
+            summary.rows += 1
+            if summary.rows > MAX_ROWS:
+                _close(rows)
                 raise ImportRefused(
-                    f"file: row {number} changed since it was checked",
-                    f"file：第 {number} 行在检查后发生了变化",
-                    field="file",
+                    f"file: more than {MAX_ROWS} rows", f"file：超过 {MAX_ROWS} 行", field="file"
                 )
-            (endorsements if record.get("endorsement_no") else policies).append((number, record))
+            record, errors = self._convert(headers, cells)
+            key = _key(record)
+            if not errors and key in seen:
+                column = self._header_of("policy_no")
+                errors.append(
+                    (
+                        column,
+                        f"{column}: duplicate of row {seen[key]}",
+                        f"{column}：与第 {seen[key]} 行重复",
+                    )
+                )
+            if errors:
+                self._refuse(summary, number, cells, errors)
+                continue
+            seen[key] = number
+            if record.get("endorsement_no"):
+                endorsements.append((number, record, cells))
+                continue
+            policies.append((number, record))
             if len(policies) >= CHUNK:
                 self._write_policies(summary, policies)
                 policies = []
         self._write_policies(summary, policies)
-        for start in range(0, len(endorsements), CHUNK):
-            self._write_endorsements(summary, endorsements[start : start + CHUNK])
+        self._check_endorsed_policies(summary, endorsements, seen)
+        good = [(n, r) for n, r, _ in endorsements if n not in summary.bad_rows]
+        for start in range(0, len(good), CHUNK):
+            self._write_endorsements(summary, good[start : start + CHUNK])
         self.session.flush()
-        summary.imported = True
-        summary.seconds += time.perf_counter() - started
-        return summary
 
     def _policy_values(self, record: dict[str, Any]) -> dict[str, Any]:
         store: _Store = record["store"]
@@ -1121,6 +1183,18 @@ def _close(iterator) -> None:
         close()
 
 
+def _forget_writes(summary: ImportSummary) -> None:
+    for name in (
+        "policies_inserted",
+        "policies_updated",
+        "policies_unchanged",
+        "endorsements_inserted",
+        "endorsements_updated",
+        "endorsements_unchanged",
+    ):
+        setattr(summary, name, 0)
+
+
 def import_file(
     session: Session,
     path: Path,
@@ -1136,8 +1210,7 @@ def import_file(
     importer = PolicyImporter(
         session, mapping, default_store=default_store, tenant_id=tenant_id, source_name=source_name
     )
-    summary = importer.check(path)
-    return importer.run(path, summary, accept_good_rows)
+    return importer.import_rows(path, accept_good_rows)
 
 
 def csv_text(rows: Iterable[Iterable[Any]]) -> str:
