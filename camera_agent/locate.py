@@ -15,6 +15,9 @@ import numpy as np
 
 WORK_WIDTH = 640  # the frame is searched at this width; crops are cut from the full frame
 MIN_ASPECT, MAX_ASPECT = 1.8, 6.5  # single-row plates are ~3.1-3.5, perspective widens the range
+# wider than this share of the frame: no plate; a plate held close to the camera (a
+# hand-held shot) can be wider, and is looked for with a larger share when nothing else was found
+MAX_PLATE_SHARE = 0.6
 MIN_PLATE_WIDTH = 36  # at work width: ~70 px at 1280, about the smallest readable plate
 
 # character rows: local threshold (block size, offset) and character heights at work width
@@ -51,9 +54,15 @@ class Candidate:
         return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
 
 
-def find_candidates(frame_bgr: np.ndarray, limit: int = 6) -> list[Candidate]:
-    """Plate-shaped regions, best first, at most `limit` of them."""
-    scale = WORK_WIDTH / frame_bgr.shape[1]
+def find_candidates(
+    frame_bgr: np.ndarray,
+    limit: int = 6,
+    work_width: int = WORK_WIDTH,
+    max_share: float = MAX_PLATE_SHARE,
+) -> list[Candidate]:
+    """Plate-shaped regions, best first, at most `limit` of them, searched at `work_width`;
+    a shape wider than `max_share` of the frame is no plate (a wall, the sky)."""
+    scale = work_width / frame_bgr.shape[1]
     small = cv2.resize(frame_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
     found: list[Candidate] = []
@@ -61,8 +70,8 @@ def find_candidates(frame_bgr: np.ndarray, limit: int = 6) -> list[Candidate]:
         mask = np.zeros(hsv.shape[:2], np.uint8)
         for low, high in ranges:
             mask |= cv2.inRange(hsv, np.array(low), np.array(high))
-        found += _shapes(mask, colour, CLOSE_KERNELS.get(colour, (9, 3)))
-    found += _shapes(_edge_mask(small), "edges", (15, 5))
+        found += _shapes(mask, colour, CLOSE_KERNELS.get(colour, (9, 3)), max_share)
+    found += _shapes(_edge_mask(small), "edges", (15, 5), max_share)
     found += _char_rows(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
     for cand in found:
         cand.corners = cand.corners / scale
@@ -165,7 +174,9 @@ def _rows_of(blobs: np.ndarray) -> list[Candidate]:
     return out
 
 
-def _shapes(mask: np.ndarray, source: str, close: tuple[int, int]) -> list[Candidate]:
+def _shapes(
+    mask: np.ndarray, source: str, close: tuple[int, int], max_share: float = 0.6
+) -> list[Candidate]:
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, close)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
@@ -175,7 +186,7 @@ def _shapes(mask: np.ndarray, source: str, close: tuple[int, int]) -> list[Candi
         (cx, cy), (w, h), angle = cv2.minAreaRect(contour)
         if w < h:
             w, h, angle = h, w, angle - 90
-        if w < MIN_PLATE_WIDTH or w > mask.shape[1] * 0.6 or h < 8:
+        if w < MIN_PLATE_WIDTH or w > mask.shape[1] * max_share or h < 8:
             continue
         aspect = w / h
         if not MIN_ASPECT <= aspect <= MAX_ASPECT or abs(_wrap_angle(angle)) > 25:

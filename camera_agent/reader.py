@@ -48,6 +48,17 @@ COLOUR_ONLY_SCORE = 1.1  # shape score of a colour candidate read without a char
 VIEWS_BELOW = 0.8
 VIEWS_ABOVE = 0.3
 
+# frames at least this wide are searched a second time at up to SECOND_PASS_WIDTH when the
+# first search (at locate.WORK_WIDTH) found no plate
+SECOND_PASS_FROM = 1000
+SECOND_PASS_WIDTH = 1280
+# ... and every frame in which no plate was found yet, at this width, for plates close up
+CLOSE_PASS_WIDTH = 320
+CLOSE_PASS_SHARE = 0.95  # of the frame's width: such a plate fills most of it
+# a large close plate's row fit often fails (its screws, frame and rivets make blobs of the
+# characters' size): its colour shape is read with a looser shape score (tuning half)
+CLOSE_COLOUR_ONLY_SCORE = 0.9
+
 CODE_TYPES = ("QRCODE", "CODE128", "CODE39", "EAN13")
 
 
@@ -73,13 +84,38 @@ class Reader:
     def read_plates(self, frame_bgr: np.ndarray) -> list[PlateRead]:
         """Plates in the frame. Candidates are ranked by how much their straightened crop looks
         like a row of characters, and the network reads at most `max_reads` crops per frame
-        (a plate-shaped sign or a bumper is cheap to score but 30-40 ms to read)."""
+        (a plate-shaped sign or a bumper is cheap to score but 30-40 ms to read).
+
+        The frame is searched at 640 px width first; a large frame (1000 px or more) in which
+        that found no plate is searched again at up to twice that width: a plate 100 px wide
+        in a 1920 px frame is 33 px wide at 640, too small for the locator, 67 px at 1280."""
+        found = self._read_plates_at(frame_bgr, locate.WORK_WIDTH)
+        width = frame_bgr.shape[1]
+        if not found and width >= SECOND_PASS_FROM:
+            found = self._read_plates_at(frame_bgr, min(width, SECOND_PASS_WIDTH))
+        if not found:
+            # a plate close to the camera (a hand-held shot, a car nosed up to the barrier):
+            # its characters are taller than the locator's largest at 640 px and the plate
+            # wider than its widest shape; at half that width it is an ordinary plate
+            found = self._read_plates_at(
+                frame_bgr, CLOSE_PASS_WIDTH, CLOSE_PASS_SHARE, CLOSE_COLOUR_ONLY_SCORE
+            )
+        return found
+
+    def _read_plates_at(
+        self,
+        frame_bgr: np.ndarray,
+        work_width: int,
+        max_share: float = locate.MAX_PLATE_SHARE,
+        colour_only_score: float = COLOUR_ONLY_SCORE,
+    ) -> list[PlateRead]:
         ranked = []
-        for cand in locate.find_candidates(frame_bgr, self.max_candidates):
+        cands = locate.find_candidates(frame_bgr, self.max_candidates, work_width, max_share)
+        for cand in cands:
             fit = locate.fit_to_row(frame_bgr, cand.corners, cand.source in PLATE_COLOURS)
             if fit.score >= locate.MIN_TEXT_SCORE:
                 ranked.append((fit.score + 0.5 * cand.score, fit.score, cand, fit.corners))
-            elif cand.source in PLATE_COLOURS and cand.score >= COLOUR_ONLY_SCORE:
+            elif cand.source in PLATE_COLOURS and cand.score >= colour_only_score:
                 # a plate-coloured patch of a plate's shape whose characters are too small or
                 # blurred for the row fit: read last, as the colour mask cut it, the one with
                 # the most vertical strokes inside first (a plate's blurred characters against
@@ -131,6 +167,38 @@ class Reader:
             found.append(PlateRead(reading.text, colour, reading.confidence, cand.box, crop))
         return found
 
+    def read_crop(self, image_bgr: np.ndarray) -> list[PlateRead]:
+        """The plate in a picture that is only a plate (a tight crop cut from a photo).
+
+        The locator needs a plate's surroundings (its edges, a car around it) and searches at
+        640 px width, so a crop of 94 or 220 px that is all plate gave no candidate at all.
+        The crop is read directly as the recogniser's input first (checked through two other
+        cuts when doubtful, as in `read_plates`); only when that gives no plate is the crop
+        searched like a frame, with a border of its own edge colour and at least 640 px wide
+        (a crop with a wide margin, or a plate turned inside it)."""
+        h, w = image_bgr.shape[:2]
+        box = (0, 0, int(w), int(h))
+        reading, near = self.recogniser.read_plate_counted(image_bgr)
+        confidence = reading.confidence if reading else 0.0
+        if confidence < self.views_below and (near or confidence >= VIEWS_ABOVE):
+            views = [image_bgr] + crop_views(image_bgr)
+            first = self.recogniser.last_probs[0]
+            reading, _near = self.recogniser.read_plate_views(views, first)
+        if reading is not None and reading.confidence >= self.min_confidence:
+            colour = plate_colour(reading.text, image_bgr)
+            return [PlateRead(reading.text, colour, reading.confidence, box, image_bgr)]
+        pad_y, pad_x = max(8, h // 2), max(8, w // 4)
+        framed = cv2.copyMakeBorder(image_bgr, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REPLICATE)
+        scale = max(1.0, locate.WORK_WIDTH / framed.shape[1])
+        if scale > 1.0:
+            framed = cv2.resize(framed, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        found = self.read_plates(framed)
+        for plate in found:
+            x, y, pw, ph = (v / scale for v in plate.box)
+            x0, y0 = max(0, int(x - pad_x)), max(0, int(y - pad_y))
+            plate.box = (x0, y0, min(int(w) - x0, int(pw)), min(int(h) - y0, int(ph)))
+        return found[:1]
+
     def read_codes_in(self, frame_bgr: np.ndarray, full_size: bool = True) -> list[CodeRead]:
         """QR codes and barcodes. The frame is scanned at half size first (about 6 ms against
         33 ms at 1280x720 on one core); the full-size scan, which also finds small codes and
@@ -154,11 +222,33 @@ class Reader:
         return out
 
     def read(self, frame_bgr: np.ndarray) -> tuple[list[PlateRead], list[CodeRead]]:
+        if looks_like_plate_crop(frame_bgr):
+            return self.read_crop(frame_bgr), []
         plates = self.read_plates(frame_bgr)
         # a frame with a car's plate in it is scanned for codes at half size only: the
         # full-size scan is for a QR code or a VIN label held up to the camera
         codes = self.read_codes_in(frame_bgr, full_size=not plates) if self.read_codes else []
         return plates, codes
+
+
+def looks_like_plate_crop(image_bgr: np.ndarray) -> bool:
+    """Whether a picture has a plate's shape rather than a camera frame's: wider than 2:1
+    (frames are 4:3 to 16:9; a single-row plate is 3.1:1, a double-row one 2:1, and a tight
+    crop of a plate seen at an angle falls between) and no more than 400 px high."""
+    h, w = image_bgr.shape[:2]
+    return 2.0 <= w / h <= 6.0 and h <= 400
+
+
+def crop_views(crop_bgr: np.ndarray) -> list[np.ndarray]:
+    """Two other cuts of a tight crop for a second look: a little inside it (a crop's margin
+    may hold the frame of the plate or a screw), and with more room around it (a crop cut
+    close to the characters)."""
+    h, w = crop_bgr.shape[:2]
+    dx, dy = int(round(w * 0.03)), int(round(h * 0.08))
+    inner = crop_bgr[dy : h - dy, dx : w - dx] if h - 2 * dy > 8 and w - 2 * dx > 16 else crop_bgr
+    border = max(2, h // 8)
+    outer = cv2.copyMakeBorder(crop_bgr, border, border, 0, 0, cv2.BORDER_REPLICATE)
+    return [inner, outer]
 
 
 def view_corners(corners: np.ndarray, first: np.ndarray, green: bool = False) -> list[np.ndarray]:
@@ -211,7 +301,23 @@ def plate_colour(text: str, crop_bgr: np.ndarray) -> str:
         return "white"
     if suffix in "学挂":
         return "yellow"
-    return background_colour(crop_bgr)
+    return ordinary_colour(crop_bgr)
+
+
+def ordinary_colour(crop_bgr: np.ndarray) -> str:
+    """Blue or yellow, the only colours of a plate of the ordinary pattern.
+
+    Decided by the saturated background's hue when that is clear; a blue plate in dull or
+    grey light (dusk, shade, a worn plate) has too few saturated pixels and was reported as
+    black or white, so otherwise by whether the middle of the crop is bluer than it is red:
+    the background fills most of a plate, and white or black characters are neither."""
+    colour = background_colour(crop_bgr)
+    if colour in ("blue", "yellow"):
+        return colour
+    h, w = crop_bgr.shape[:2]
+    middle = crop_bgr[int(h * 0.2) : int(h * 0.8), int(w * 0.1) : int(w * 0.9)].astype(np.int16)
+    blue_minus_red = np.median(middle[..., 0] - middle[..., 2])
+    return "blue" if blue_minus_red >= 0 else "yellow"
 
 
 def background_colour(crop_bgr: np.ndarray) -> str:

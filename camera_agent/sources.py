@@ -49,8 +49,10 @@ def load_image(path: Path) -> np.ndarray | None:
 
 
 def is_truncated(data: bytes) -> bool:
-    if data[:3] == b"\xff\xd8\xff":  # JPEG must end with the EOI marker (maybe padded)
-        return b"\xff\xd9" not in data[-64:]
+    if data[:3] == b"\xff\xd8\xff":
+        # a JPEG must end with the EOI marker; some cameras and encoders pad the file after it
+        # with zero (or 0xFF fill) bytes, which decoders ignore, so the padding is skipped
+        return b"\xff\xd9" not in data.rstrip(b"\x00\xff")[-64:]
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         return b"IEND" not in data[-16:]
     return False

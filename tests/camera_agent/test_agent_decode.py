@@ -122,11 +122,11 @@ def test_a_dropped_first_character_comes_back(reader):
     assert rec.decode_plate(probs, "blue").text == "沪AD1234"
 
 
-def test_q_wins_over_zero_when_its_score_is_close(reader):
+def test_zero_with_q_close_behind_stays_a_zero(reader):
+    # no boost towards Q: on real plates it turned zeros into Q more often than it helped
     rec = reader.recogniser
-    assert rec.decode_plate(plate_matrix(rec, "皖G147Q2", q_as_zero=True)).text == "皖G147Q2"
-    # a confident 0 stays a 0
-    assert rec.decode_plate(plate_matrix(rec, "皖G14702")).text == "皖G14702"
+    assert rec.decode_plate(plate_matrix(rec, "皖G147Q2", q_as_zero=True)).text == "皖G14702"
+    assert rec.decode_plate(plate_matrix(rec, "皖G147Q2")).text == "皖G147Q2"
 
 
 def test_police_suffix_on_a_white_plate(reader):

@@ -80,6 +80,35 @@ def test_corrupt_and_truncated_images_are_skipped_with_a_log_line(tmp_path, capl
     assert "truncated" in caplog.text and "c_corrupt.png" in caplog.text
 
 
+def test_jpeg_with_zero_padding_after_its_end_marker_is_read(tmp_path, reader):
+    frame, plate = scene(1, "blue")
+    ok, encoded = cv2.imencode(".jpg", frame)
+    padded = tmp_path / "padded.jpg"
+    padded.write_bytes(encoded.tobytes() + b"\x00" * 3000)
+    image = load_image(padded)
+    assert image is not None
+    assert [p.text for p in reader.read_plates(image)] == [plate.text]
+    # a truncated file padded with zeros is still refused
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(encoded.tobytes()[: len(encoded) // 2] + b"\x00" * 3000)
+    assert load_image(cut) is None
+
+
+def test_tight_crop_of_a_plate_is_read_as_a_plate(reader, tmp_path, capsys):
+    rng = random.Random(12)
+    plate = render.random_plate(rng, "blue")
+    crop = cv2.cvtColor(np.asarray(render.render_plate(plate)), cv2.COLOR_RGB2BGR)
+    crop = cv2.resize(crop, (160, 50), interpolation=cv2.INTER_AREA)  # small, as cut from a photo
+    assert [p.text for p in reader.read_crop(crop)] == [plate.text]
+    # the command line sees the crop's shape and reads it as a plate too
+    path = tmp_path / "crop.png"
+    cv2.imwrite(str(path), crop)
+    assert main(["read", str(path), "--json", "--no-codes"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert [p["text"] for p in line["plates"]] == [plate.text]
+    assert line["plates"][0]["colour"] == "blue"
+
+
 def test_dedup_window_makes_repeats_one_event():
     window = DedupWindow(seconds=10)
     assert window.is_new("plate", "沪A12345", 0)
