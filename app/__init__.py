@@ -62,6 +62,9 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
     from app.web.request_limits import init_request_limits
 
     init_request_limits(app)
+    from app.web.rison_schema import install_cached_rison_validation
+
+    install_cached_rison_validation()  # REST list calls re-checked their fixed schema each time
     from app.web.vendor import blueprint as vendor_assets
 
     app.register_blueprint(vendor_assets)

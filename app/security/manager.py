@@ -7,8 +7,17 @@ import logging
 
 from flask import current_app, g, has_request_context, session
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import (
+    Group,
+    Permission,
+    PermissionView,
+    Role,
+    User,
+    ViewMenu,
+    assoc_permissionview_role,
+)
 from flask_login import user_logged_in
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditAction
@@ -25,6 +34,9 @@ log = logging.getLogger(__name__)
 
 # The user's session epoch as it was at login, kept in the (signed) session cookie.
 EPOCH_KEY = "_dc_epoch"
+# The permissions of the current user's roles, read once per request (flask.g).
+PERMISSIONS_KEY = "_dc_role_permissions"
+SECURITY_OBJECTS = (User, Role, Group, Permission, ViewMenu, PermissionView)
 
 
 class DealerSecurityManager(SecurityManager):
@@ -69,6 +81,46 @@ class DealerSecurityManager(SecurityManager):
         # API calls authenticate here, after before_request: enter the user's scope now.
         enter_user_scope(user)
         return user
+
+    def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids) -> bool:
+        """Flask-AppBuilder asks the database once per check, and a page checks ~50 times (the
+        menu, the buttons, the view itself). In a request the roles' permissions are read once
+        and kept for the rest of it (forgotten when security definitions change in it)."""
+        if not has_request_context():
+            return super().exist_permission_on_roles(view_name, permission_name, role_ids)
+        return (view_name, permission_name) in self._roles_permissions(role_ids)
+
+    def is_item_public(self, permission_name, view_name) -> bool:
+        """Every API call and anonymous page asks this; FAB loads the Public role and each of
+        its permissions as objects for it. In a request it is one query, kept like the rest."""
+        if not has_request_context():
+            return super().is_item_public(permission_name, view_name)
+        public = self._request_permissions(Role.name == self.auth_role_public, "public")
+        return (view_name, permission_name) in public
+
+    def _roles_permissions(self, role_ids) -> frozenset[tuple[str, str]]:
+        key = frozenset(role_ids)
+        return self._request_permissions(assoc_permissionview_role.c.role_id.in_(key), key)
+
+    def _request_permissions(self, roles_condition, key) -> frozenset[tuple[str, str]]:
+        """(view menu, permission) pairs of the roles matching `roles_condition`, read once
+        per request under `key`."""
+        cache = g.setdefault(PERMISSIONS_KEY, {})
+        if key not in cache:
+            cache[key] = frozenset(
+                self.session.execute(
+                    select(ViewMenu.name, Permission.name)
+                    .join(PermissionView, PermissionView.view_menu_id == ViewMenu.id)
+                    .join(Permission, PermissionView.permission_id == Permission.id)
+                    .join(
+                        assoc_permissionview_role,
+                        assoc_permissionview_role.c.permission_view_id == PermissionView.id,
+                    )
+                    .join(Role, Role.id == assoc_permissionview_role.c.role_id)
+                    .where(roles_condition)
+                ).all()
+            )
+        return cache[key]
 
     def create_jwt_manager(self, app):
         jwt_manager = super().create_jwt_manager(app)
@@ -207,6 +259,7 @@ def _install_epoch_bump() -> None:
     global _epoch_bump_installed
     if not _epoch_bump_installed:
         event.listen(Session, "before_flush", _bump_epoch_on_password_change)
+        event.listen(Session, "after_flush", _forget_request_permissions)
         _epoch_bump_installed = True
 
 
@@ -221,3 +274,12 @@ def _bump_epoch_on_password_change(db_session: Session, _context, _instances) ->
         user.session_epoch = (user.session_epoch or 0) + 1
         if has_request_context() and session.get("_user_id") == str(user.id):
             session[EPOCH_KEY] = user.session_epoch
+
+
+def _forget_request_permissions(db_session: Session, _context) -> None:
+    """A request that changes roles, permissions or users checks later rights afresh."""
+    if not has_request_context() or PERMISSIONS_KEY not in g:
+        return
+    changed = (*db_session.new, *db_session.dirty, *db_session.deleted)
+    if any(isinstance(obj, SECURITY_OBJECTS) for obj in changed):
+        g.pop(PERMISSIONS_KEY, None)
