@@ -33,6 +33,7 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
         render_as_batch=True,
         include_object=include_in_migrations,
     )
+    _tune_sqlite(app)
     _import_models()
     _install_data_walls()
     from app.configuration.kinds import load_kinds
@@ -70,6 +71,25 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
     app.register_blueprint(vendor_assets)
     _register_commands(app)
     return app
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """The embedded default serves many threads (the desk's quotes write from a pool): writers
+    wait for each other instead of failing with "database is locked", and readers never wait
+    for a writer (write-ahead log)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
 
 
 def _import_models() -> None:
@@ -145,12 +165,12 @@ def _register_commands(app: Flask) -> None:
     from app.cameras.cli import cameras_cli
 
     app.cli.add_command(cameras_cli)
-    from app.tenancy.cli import db_roles
-
-    app.cli.add_command(db_roles)
     from app.carriers.cli import carriers_cli
 
     app.cli.add_command(carriers_cli)
+    from app.tenancy.cli import db_roles
+
+    app.cli.add_command(db_roles)
     from app.policies.cli import policies_cli
 
     app.cli.add_command(policies_cli)
