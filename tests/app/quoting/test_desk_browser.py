@@ -82,6 +82,8 @@ def test_a_desk_user_quotes_bundles_pays_and_issues_on_a_phone(
     expect(page.locator("#dc-qr")).to_have_attribute("src", re.compile("qr.svg"))
     shot(page, f"desk-4-pay-{width}")
     page.click("#dc-pay-sandbox")
+    # paid: with Redis the issuing job waits for a worker, which this test runs in its place
+    expect(page.locator("#dc-order-status")).to_have_text(re.compile("已支付|出单|已出单"))
     run_queued_jobs(app)
     pdfs = page.locator(".dc-pdf")
     expect(pdfs).to_have_count(4, timeout=20000)  # three policies and the service contract
