@@ -44,7 +44,7 @@ from app.orders.models import (
 )
 from app.quoting.carriers import binding_for
 from app.quoting.models import AnswerStatus, CarrierQuote, QuoteSession
-from app.quoting.services import get_quote, request_for
+from app.quoting.services import get_quote, record_id, request_for
 from app.tenancy.scope import Scope
 
 ZERO = Decimal("0.00")
@@ -376,8 +376,8 @@ def _issue_with_carrier(
 
 
 def get_order(session: Session, order_id: Any) -> Order:
-    valid = isinstance(order_id, int) or (isinstance(order_id, str) and order_id.isdigit())
-    order = session.get(Order, int(order_id)) if valid and 0 < int(order_id) < 2**31 else None
+    number = record_id(order_id)
+    order = session.get(Order, number) if number else None
     if order is None:
         raise NotFound(f"no order {order_id}", f"订单 {order_id} 不存在")
     return order

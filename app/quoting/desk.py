@@ -298,11 +298,8 @@ def _store(value: Any) -> OrgNode:
         node = db.session.get(OrgNode, scope.node_id)
         if node is not None and node.kind == NodeKind.STORE:
             return node
-    node = (
-        db.session.get(OrgNode, int(value))
-        if str(value or "").isdigit() and int(value) < 2**31
-        else None
-    )
+    number = services.record_id(value)
+    node = db.session.get(OrgNode, number) if number else None
     if node is None or node.kind != NodeKind.STORE:
         raise ValidationFailed("org_node_id: choose a store", "请选择门店", field="org_node_id")
     return node

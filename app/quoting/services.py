@@ -167,7 +167,8 @@ def refresh(session: Session, quote: QuoteSession) -> QuoteSession:
 
 
 def get_quote(session: Session, quote_id: Any) -> QuoteSession:
-    quote = session.get(QuoteSession, _id(quote_id, "id")) if _is_id(quote_id) else None
+    number = record_id(quote_id)
+    quote = session.get(QuoteSession, number) if number else None
     if quote is None:
         raise NotFound(f"no quote {quote_id}", f"报价 {quote_id} 不存在")
     return quote
@@ -187,7 +188,8 @@ def best_answer(quote: QuoteSession) -> CarrierQuote | None:
 
 
 def _customer(session: Session, value: Any) -> Customer:
-    customer = session.get(Customer, _id(value, "customer_id")) if _is_id(value) else None
+    number = record_id(value)
+    customer = session.get(Customer, number) if number else None
     if customer is None:
         raise ValidationFailed(
             "customer_id: no such customer in your scope",
@@ -200,7 +202,8 @@ def _customer(session: Session, value: Any) -> Customer:
 def _vehicle(session: Session, value: Any, customer: Customer) -> Vehicle | None:
     if value in (None, ""):
         return None
-    vehicle = session.get(Vehicle, _id(value, "vehicle_id")) if _is_id(value) else None
+    number = record_id(value)
+    vehicle = session.get(Vehicle, number) if number else None
     if vehicle is None:
         raise ValidationFailed(
             "vehicle_id: no such vehicle in your scope",
@@ -299,17 +302,15 @@ def _mapping(value: Any, name: str) -> Mapping[str, Any]:
     return value
 
 
-def _is_id(value: Any) -> bool:
-    return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and value.isdigit()
-    )
-
-
-def _id(value: Any, name: str) -> int:
+def record_id(value: Any) -> int | None:
+    """A record id given as a whole number or digits, within the column's range; None for
+    anything else, so callers answer it exactly as a missing record."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        return None
     number = int(value)
-    if not 0 < number < 2**31:
-        raise ValidationFailed(f"{name}: no such record", "记录不存在", field=name)
-    return number
+    return number if 0 < number < 2**31 else None
 
 
 def _line_data(line) -> dict[str, Any]:
