@@ -1,0 +1,24 @@
+"""employees hand-over, licence gate and reminders
+
+Revision ID: 0013_people
+Revises: 0012_entity_engine
+Create Date: 2026-12-02 16:00:00
+
+Reserved in the chain; filled in by the change that needs it.
+"""
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = "0013_people"
+down_revision = "0012_entity_engine"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    return None
+
+
+def downgrade():
+    return None

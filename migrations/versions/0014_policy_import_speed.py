@@ -1,0 +1,24 @@
+"""policy import at scale
+
+Revision ID: 0014_policy_import_speed
+Revises: 0013_people
+Create Date: 2026-12-02 16:00:00
+
+Reserved in the chain; filled in by the change that needs it.
+"""
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = "0014_policy_import_speed"
+down_revision = "0013_people"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    return None
+
+
+def downgrade():
+    return None
