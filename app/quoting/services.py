@@ -30,7 +30,7 @@ from app.quoting.facts import (
     source_values,
     vehicle_facts,
 )
-from app.quoting.fanout import CarrierCall, expire_overdue, fan_out, wait_for
+from app.quoting.fanout import CarrierCall, expire_overdue, fan_out
 from app.quoting.models import AnswerStatus, CarrierQuote, QuoteSession, Terminal
 from app.tenancy.scope import Scope
 
@@ -149,9 +149,9 @@ def start_quote(session: Session, scope: Scope, data: Mapping[str, Any]) -> Star
 def launch(app: Flask, scope: Scope, started: StartedQuote, wait_seconds: float = 0) -> None:
     """Ask the carriers (after the session is committed). With `wait_seconds`, return when all
     have answered or that time has passed."""
-    futures = fan_out(app, scope, started.calls)
+    fanout = fan_out(app, scope, started.calls)
     if wait_seconds > 0:
-        wait_for(futures, wait_seconds)
+        fanout.wait(wait_seconds)
 
 
 def longest_timeout(started: StartedQuote) -> float:
