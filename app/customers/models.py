@@ -77,6 +77,8 @@ class Customer(TenantScoped, Model):
     mobile: Mapped[str | None] = mapped_column(String(11), index=True)
     address: Mapped[str | None] = mapped_column(String(255))
     birthday: Mapped[datetime.date | None] = mapped_column(Date)
+    # 客户归属: the user who looks after the customer; handed over when they leave (app/handover).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
 
     org_node: Mapped[OrgNode] = relationship()
     vehicles: Mapped[list[Vehicle]] = relationship(back_populates="customer")

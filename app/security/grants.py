@@ -211,7 +211,7 @@ def check_user_write(session: Session, actor: Actor | None, user, deleting: bool
     after, roles_changed = _collection_ids(user, "roles")
     if not roles_changed and not is_new:
         after = set(before)
-    _, groups_changed = _collection_ids(user, "groups")
+    _groups, groups_changed = _collection_ids(user, "groups")
     if deleting:
         after, roles_changed = set(), bool(before)
     _check_no_platform_in_tenant(session, user, after, deleting)
