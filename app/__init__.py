@@ -100,6 +100,7 @@ def _import_models() -> None:
     from app.configuration import models as _configuration  # noqa: F401
     from app.customers import models as _customers  # noqa: F401
     from app.jobs import models as _jobs  # noqa: F401
+    from app.monitoring import models as _monitoring  # noqa: F401
     from app.orders import models as _orders  # noqa: F401
     from app.orders import tasks as _order_tasks  # noqa: F401
     from app.organisation import models as _organisation  # noqa: F401
@@ -140,6 +141,7 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
     from app.configuration import views as configuration_views
     from app.customers import views as customer_views
     from app.jobs import views as job_views
+    from app.monitoring import views as monitoring_views
     from app.organisation import views as organisation_views
     from app.policies import views as policy_views
     from app.quoting import views as quoting_views
@@ -153,6 +155,7 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
         policy_views,
         quoting_views,
         job_views,
+        monitoring_views,
         audit_views,
     ):
         module.register(appbuilder)

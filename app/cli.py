@@ -186,6 +186,7 @@ def users_logout(username: str) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.configuration.cli import pack_cli
+    from app.monitoring.cli import monitoring_cli
 
-    for group in (demo_cli, jobs_cli, platform_cli, pack_cli, users_cli):
+    for group in (demo_cli, jobs_cli, platform_cli, pack_cli, users_cli, monitoring_cli):
         app.cli.add_command(group)

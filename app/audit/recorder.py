@@ -31,6 +31,7 @@ NOISE_COLUMNS = {"last_login", "login_count", "fail_login_count", "changed_on", 
 NOT_AUDITED_TABLES = {
     "audit_record",
     "job_record",
+    "monitor_status",  # the probes' latest readings, rewritten every run
     "ab_permission",
     "ab_view_menu",
     "ab_permission_view",

@@ -38,8 +38,38 @@ CAPABILITY_LABELS = {
 }
 
 
+def status_context(user, sm) -> dict:
+    """What the plugins-and-carriers panels show (the 状态监控 page includes them): the plugins
+    loaded, the ones that failed with their error, and the user's tenant's carriers."""
+    found = registry()
+    tenant_id = getattr(user, "tenant_id", None)
+    statuses = carrier_statuses(db.session, tenant_id) if tenant_id else []
+    waiting = 0
+    if tenant_id:
+        waiting = (
+            db.session.query(CarrierDownloadItem)
+            .filter(CarrierDownloadItem.status == DownloadStatus.UNMATCHED)
+            .count()
+        )
+    return dict(
+        carriers=sorted(found.carriers.values(), key=lambda p: p.plugin.code),
+        payments=sorted(found.payments.values(), key=lambda p: p.code),
+        errors=found.errors,
+        statuses=statuses,
+        state_labels=STATE_LABELS,
+        capability_labels=CAPABILITY_LABELS,
+        waiting=waiting,
+        can_pull=bool(tenant_id) and sm.has_access("can_add", "CarrierStatusView"),
+    )
+
+
+# Where the pull form may send the user back to (the form says which page it was on).
+RETURN_TO = {"monitoring": "MonitoringView.index", "status": "CarrierStatusView.status"}
+
+
 class CarrierStatusView(BaseView):
-    """插件与保险公司: what is loaded, what failed, and the tenant's carriers."""
+    """插件与保险公司: what is loaded, what failed, and the tenant's carriers. Its panels are part
+    of the 状态监控 page; this page keeps them on their own (and the pull button's endpoint)."""
 
     route_base = "/carriers"
     default_view = "status"
@@ -48,27 +78,8 @@ class CarrierStatusView(BaseView):
     @has_access
     @permission_name("list")
     def status(self):
-        found = registry()
-        tenant_id = getattr(g.user, "tenant_id", None)
-        statuses = carrier_statuses(db.session, tenant_id) if tenant_id else []
-        waiting = 0
-        if tenant_id:
-            waiting = (
-                db.session.query(CarrierDownloadItem)
-                .filter(CarrierDownloadItem.status == DownloadStatus.UNMATCHED)
-                .count()
-            )
         return self.render_template(
-            "carriers/status.html",
-            carriers=sorted(found.carriers.values(), key=lambda p: p.plugin.code),
-            payments=sorted(found.payments.values(), key=lambda p: p.code),
-            errors=found.errors,
-            statuses=statuses,
-            state_labels=STATE_LABELS,
-            capability_labels=CAPABILITY_LABELS,
-            waiting=waiting,
-            can_pull=bool(tenant_id)
-            and self.appbuilder.sm.has_access("can_add", type(self).__name__),
+            "carriers/status.html", **status_context(g.user, self.appbuilder.sm)
         )
 
     @expose("/pull/", methods=["POST"])
@@ -79,16 +90,17 @@ class CarrierStatusView(BaseView):
         from app.carriers import tasks  # noqa: F401 - registers the task
         from app.jobs import enqueue
 
+        back = url_for(RETURN_TO.get(request.form.get("back", ""), RETURN_TO["status"]))
         if not getattr(g.user, "tenant_id", None):
             flash("平台管理员没有所属租户，无法下载保险公司数据", "warning")
-            return redirect(url_for("CarrierStatusView.status"))
+            return redirect(back)
         days = request.form.get("days", "7")
         days = int(days) if days.isdigit() and 0 < int(days) <= 90 else 7
         record = enqueue("carriers.pull_downloads", days=days)
         flash(
             f"已开始下载保险公司数据（后台任务 #{record.id}），完成后可在“待处理下载”中查看", "info"
         )
-        return redirect(url_for("CarrierStatusView.status"))
+        return redirect(back)
 
 
 def _status_label(value) -> str:
@@ -186,24 +198,19 @@ class CarrierCredentialView(DealerModelView):
 def register(appbuilder) -> None:
     from app.carriers import permissions  # noqa: F401 - merges the capability's permissions
 
-    appbuilder.add_view(
-        CarrierStatusView,
-        "CarrierPlugins",
-        label="插件与保险公司",
-        icon="fa-plug",
-        category="Monitoring",
-    )
+    # Its panels are on the 状态监控 page (app/monitoring); the page itself stays reachable.
+    appbuilder.add_view_no_menu(CarrierStatusView)
     appbuilder.add_view(
         CarrierDownloadItemView,
         "CarrierDownloads",
         label="待处理下载",
         icon="fa-inbox",
-        category="Monitoring",
+        category="System",
     )
     appbuilder.add_view(
         CarrierCredentialView,
         "CarrierCredentials",
         label="保险公司凭据",
         icon="fa-key",
-        category="Monitoring",
+        category="System",
     )

@@ -68,6 +68,6 @@ def register(appbuilder) -> None:
         "Jobs",
         label=_l("Background jobs"),
         icon="fa-tasks",
-        category="Monitoring",
+        category="System",
     )
     appbuilder.add_api(JobRecordApi)
