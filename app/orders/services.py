@@ -42,6 +42,7 @@ from app.orders.models import (
     Payment,
     PaymentStatus,
 )
+from app.policies.issue_checks import review_order
 from app.quoting.carriers import binding_for
 from app.quoting.models import AnswerStatus, CarrierQuote, QuoteSession
 from app.quoting.services import get_quote, record_id, request_for
@@ -72,6 +73,7 @@ def create_order(session: Session, scope: Scope, data: Mapping[str, Any]) -> Ord
         created_by=scope.username,
     )
     session.add(order)
+    review_order(session, order)  # e.g. the salesperson's licence (issue_check documents)
     for answer, lines in chosen:
         _add_insurance_items(order, answer, lines)
     _add_service_items(session, order, quote, data.get("service_packages"))
@@ -321,6 +323,12 @@ def issue_order(session: Session, order: Order) -> Order:
     order 出单失败; calling again retries with the same idempotency keys."""
     if order.status not in (OrderStatus.PAID, OrderStatus.ISSUE_FAILED, OrderStatus.ISSUING):
         raise Conflict("the order is not paid", "订单尚未支付，不能出单", code="not_paid")
+    try:
+        review_order(session, order)  # checked again: a licence may have expired since binding
+    except Conflict as refusal:
+        order.status, order.last_error = OrderStatus.ISSUE_FAILED, refusal.message("zh")[:500]
+        session.flush()
+        return order
     order.status = OrderStatus.ISSUING
     order.issue_attempts = (order.issue_attempts or 0) + 1
     payment = next(p for p in order.payments if p.status == PaymentStatus.PAID)

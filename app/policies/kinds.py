@@ -25,3 +25,7 @@ register_kind(
         owner="app.policies",
     )
 )
+
+# `issue_check` (checks before a policy is issued, e.g. the salesperson's licence) lives with
+# the code that runs it.
+from app.policies import issue_checks  # noqa: E402, F401

@@ -499,6 +499,7 @@ BROKEN = [
         "$.body.columns[2].field",
     ),
     ("decision_table", "jqx_floating_rate", "body.hit_policy", "fastest", "$.body.hit_policy"),
+    ("issue_check", None, "body.mode", "stop", "$.body.mode"),
     ("rule_set", "jqx_premium", "body.steps[0].expression", "1", "$.body.steps[0]"),
     ("product", "compulsory_motor", "version", "1", "$.version"),
     ("product", "compulsory_motor", "key", "Compulsory-Motor", "$.key"),
