@@ -99,7 +99,10 @@ def _import_models() -> None:
     from app.carriers import models as _carriers  # noqa: F401
     from app.configuration import models as _configuration  # noqa: F401
     from app.customers import models as _customers  # noqa: F401
+    from app.handover import models as _handover  # noqa: F401
     from app.jobs import models as _jobs  # noqa: F401
+    from app.notices import models as _notices  # noqa: F401
+    from app.notices import tasks as _notice_tasks  # noqa: F401
     from app.monitoring import models as _monitoring  # noqa: F401
     from app.orders import models as _orders  # noqa: F401
     from app.orders import tasks as _order_tasks  # noqa: F401
@@ -140,8 +143,10 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
     from app.carriers import views as carrier_views
     from app.configuration import views as configuration_views
     from app.customers import views as customer_views
+    from app.handover import views as handover_views
     from app.jobs import views as job_views
     from app.monitoring import views as monitoring_views
+    from app.notices import views as notice_views
     from app.organisation import views as organisation_views
     from app.policies import views as policy_views
     from app.quoting import views as quoting_views
@@ -156,6 +161,8 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
         quoting_views,
         job_views,
         monitoring_views,
+        handover_views,
+        notice_views,
         audit_views,
     ):
         module.register(appbuilder)
@@ -177,3 +184,6 @@ def _register_commands(app: Flask) -> None:
     from app.policies.cli import policies_cli
 
     app.cli.add_command(policies_cli)
+    from app.notices.cli import notices_cli
+
+    app.cli.add_command(notices_cli)
