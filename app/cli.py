@@ -17,22 +17,36 @@ users_cli = AppGroup("users", help="User accounts: unlock, roles, sessions.")
 
 
 @demo_cli.command("load")
-@click.option("--password", default=None, help="Password for every demo user (default: random).")
+@click.option(
+    "--password",
+    default=None,
+    help="Set this password for every demo user (default: keep theirs; new users get the one "
+    "stored in STORAGE_PATH/demo_password, made at the first load).",
+)
 def demo_load(password: str | None) -> None:
-    """Create (or complete) the demo tenant and print the logins."""
-    from app.demo.loader import demo_password, load_demo
+    """Create (or complete) the demo tenant and print the logins.
+
+    Loading again never changes a password silently: users that exist keep theirs and the
+    password of the first load is printed again (it is kept in STORAGE_PATH/demo_password).
+    Only --password sets a new one, for every demo user."""
+    from app.demo.loader import load_demo, stored_demo_password
     from app.security.roles import ROLE_LABELS, sync_roles
 
     appbuilder = current_app.appbuilder
-    password = password or demo_password()
+    stored, password_file = stored_demo_password(password)
     with use_scope(system_scope("cli:demo")):
         sync_roles(appbuilder)
+        existing = {user.username for user in appbuilder.sm.get_all_users()}
         logins = load_demo(db.session, appbuilder)
         db.session.flush()
+        created = []
         for login in logins:
+            if password is None and login.username in existing:
+                continue
             user = appbuilder.sm.find_user(username=login.username)
-            user.password = generate_password_hash(password)
+            user.password = generate_password_hash(stored)
             user.fail_login_count, user.locked_until = 0, None
+            created.append(login.username)
         db.session.commit()
         installed = install_demo_packs()
     for line in installed:
@@ -40,7 +54,12 @@ def demo_load(password: str | None) -> None:
     click.echo("Demo data ready. Logins (same password for all):")
     for login in logins:
         click.echo(f"  {login.username:<22} {ROLE_LABELS[login.role]!s:<12} {login.node}")
-    click.echo(f"\n  admin login:  admin / {password}\n")
+    click.echo(f"\n  admin login:  admin / {stored}")
+    if password is not None:
+        click.echo("  (set by --password for every demo user)")
+    elif len(created) < len(logins):
+        click.echo("  (unchanged since the first load; a user who changed it keeps theirs)")
+    click.echo(f"  the demo password is kept in {password_file}\n")
 
 
 def install_demo_packs() -> list[str]:

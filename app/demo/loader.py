@@ -9,6 +9,7 @@ import random
 import secrets
 import string
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -271,9 +272,28 @@ def _demo_camera(session: Session, store: OrgNode) -> None:
 
 
 def demo_password() -> str:
-    """A fresh password meeting the policy: printed once by the loader."""
+    """A fresh password meeting the policy (made once, at the first load)."""
     alphabet = string.ascii_letters + string.digits
     return "Dc-" + "".join(secrets.choice(alphabet) for _ in range(10)) + "7a"
+
+
+def stored_demo_password(given: str | None = None) -> tuple[str, Path]:
+    """The demo users' password and the file that keeps it (STORAGE_PATH/demo_password, readable
+    by its owner only): `given` replaces it; otherwise the stored one, made at the first load.
+    A second load prints the same password instead of silently rotating it."""
+    from flask import current_app
+
+    path = Path(current_app.config["STORAGE_PATH"]) / "demo_password"
+    if given is None and path.is_file():
+        kept = path.read_text(encoding="utf-8").strip()
+        if kept:
+            return kept, path
+    password = given or demo_password()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(password + "\n", encoding="utf-8")
+    return password, path
 
 
 def _users(appbuilder, hq, region, store, other_store) -> list[DemoLogin]:
