@@ -6,7 +6,13 @@ pack's 14 sandbox carriers with latency 300 ms and no faults, then serves the ap
   - embedded: the werkzeug server `flask run` uses (threaded), jobs in-process;
   - --pg:     gunicorn with 2 workers (gthread) on PostgreSQL, with --redis for jobs.
 It times POST /api/v1/quote/?wait=1 (the answer comes when every carrier has answered): single
-quotes one after another, then 20 clients at once.
+quotes one after another, then 20 clients at once; then 20 desks at once the way the desk screen
+works (POST without waiting, then GET /api/v1/quote/<id> every 0.3 s until every carrier has
+answered), timing each poll and when each desk saw its last answer.
+
+The web processes start the way docs/deployment.md says: the permission sync runs once before
+them (as `flask platform sync-roles` does at a release), and the benchmark waits until every
+worker has loaded the app before it logs in.
 
   .venv/bin/python bench/quoting/bench_fanout.py
   .venv/bin/python bench/quoting/bench_fanout.py --pg postgresql://postgres@127.0.0.1/dc_bench \
@@ -37,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 LATENCY_MS = 300
+WORKERS = 2
+POLL_SECONDS = 0.3  # as the desk screen (static/desk.js)
 PASSWORD = "Bench-Pass-2026!"
 USERNAME = "bench.desk"
 
@@ -146,13 +154,28 @@ def prepare(environment: dict[str, str], folder: Path) -> dict[str, int]:
         return {"customer_id": customer.id, "vehicle_id": vehicle.id}
 
 
+def sync_permissions() -> None:
+    """Bring roles and permissions up to date with what the installed packs added, once, before
+    the web processes start (a release runs `flask platform sync-roles`). Without it every
+    gunicorn worker syncs at its start, two insert the same permission at once, one dies, and
+    gunicorn stops: the login then waited for a server that was gone."""
+    from app import create_app
+
+    create_app("dev")
+
+
 def serve(environment: dict[str, str], pg: bool, port: int) -> subprocess.Popen:
     env = {**os.environ, **environment}
+    ready = Path(environment["STORAGE_PATH"]) / "ready"
+    ready.mkdir()
+    env["BENCH_READY_DIR"] = str(ready)
     if pg:
         command = [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-c",
+            str(Path(__file__).with_name("gunicorn_ready.py")),
             "-w",
-            "2",
+            str(WORKERS),
             "-k",
             "gthread",
             "--threads",
@@ -177,16 +200,35 @@ def serve(environment: dict[str, str], pg: bool, port: int) -> subprocess.Popen:
         ]
     log = open(Path(environment["STORAGE_PATH"]) / "server.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(600):
+    for _ in range(1800):
         if process.poll() is not None:
             raise SystemExit(Path(log.name).read_text(errors="replace")[-3000:])
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
+        if _started(pg, port, ready):
+            return process
+        time.sleep(0.1)
     process.kill()
-    raise SystemExit("the server did not start")
+    raise SystemExit("the server did not start in 180 s")
+
+
+def _started(pg: bool, port: int, ready: Path) -> bool:
+    """gunicorn's master listens before its workers have loaded the app: wait for each worker's
+    own word (gunicorn_ready.py), else a request queues behind a worker still importing."""
+    if pg:
+        alive = [p for p in ready.iterdir() if _alive(int(p.name))]
+        return len(alive) >= WORKERS
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 def call(url: str, body: dict | None = None, token: str | None = None) -> dict:
@@ -230,6 +272,40 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def desk(base: str, token: str, body: dict) -> tuple[float, list[float], int]:
+    """One desk as the screen does it: start, then poll every POLL_SECONDS until no carrier is
+    pending. Returns when it saw the last answer, each poll's time and how many polls saw a
+    partial set of answers (answers arriving one by one)."""
+    started = time.perf_counter()
+    quote = call(f"{base}/api/v1/quote/", body, token)
+    polls, partial = [], 0
+    while quote["progress"]["answered"] < quote["progress"]["asked"]:
+        time.sleep(POLL_SECONDS)
+        before = time.perf_counter()
+        quote = call(f"{base}/api/v1/quote/{quote['id']}", token=token)
+        polls.append(time.perf_counter() - before)
+        partial += 0 < quote["progress"]["answered"] < quote["progress"]["asked"]
+    return time.perf_counter() - started, polls, partial
+
+
+def at_once(count: int, work) -> tuple[list, float]:
+    results: list = []
+    lock = threading.Lock()
+
+    def one():
+        value = work()
+        with lock:
+            results.append(value)
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pg", help="PostgreSQL URL of a database the benchmark may wipe")
@@ -255,47 +331,58 @@ def main() -> None:
         environment["DATABASE_URL"] = options.pg
         environment["REDIS_URL"] = options.redis or ""
     ids = prepare(environment, folder)
+    sync_permissions()
     port = free_port()
     server = serve(environment, bool(options.pg), port)
     base = f"http://127.0.0.1:{port}"
+    load = os.getloadavg()
+    failed = True
     try:
         token = call(
             f"{base}/api/v1/security/login",
             {"username": USERNAME, "password": PASSWORD, "provider": "db", "refresh": False},
         )["access_token"]
         body = quote_body(ids)
-        _, warm = timed_quote(base, token, body)
+        for _ in range(2 * WORKERS):  # every worker warm (its carriers and tariff cached)
+            _, warm = timed_quote(base, token, body)
         answered = sum(1 for a in warm["answers"] if a["status"] == "ok")
         singles = [timed_quote(base, token, body)[0] for _ in range(options.singles)]
-        results: list[float] = []
-        lock = threading.Lock()
-
-        def one():
-            seconds, _ = timed_quote(base, token, body)
-            with lock:
-                results.append(seconds)
-
-        threads = [threading.Thread(target=one) for _ in range(options.concurrency)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
+        waited, wall = at_once(options.concurrency, lambda: timed_quote(base, token, body)[0])
+        desks, desks_wall = at_once(options.concurrency, lambda: desk(base, token, body))
+        load = tuple(max(a, b) for a, b in zip(load, os.getloadavg(), strict=True))
+        failed = False
     finally:
         server.terminate()
         server.wait(10)
+        if failed:
+            log = (folder / "server.log").read_text(errors="replace")
+            print(f"--- server log (last 3000 characters) ---\n{log[-3000:]}", file=sys.stderr)
         shutil.rmtree(folder, ignore_errors=True)
-    kind = "PostgreSQL + gunicorn 2 workers" if options.pg else "embedded SQLite + flask run"
+    kind = (
+        f"PostgreSQL + Redis, gunicorn {WORKERS} workers (gthread)"
+        if options.pg
+        else "embedded SQLite + flask run, jobs in-process"
+    )
     print(f"setup: {kind}; {len(warm['answers'])} carriers at {LATENCY_MS} ms, {answered} quoted")
+    print(f"load average during the run (highest of start and end): {load[0]:.2f} {load[1]:.2f}")
     print(
         f"single quote, wall (n={len(singles)}): median {statistics.median(singles):.3f} s, "
         f"min {min(singles):.3f} s, max {max(singles):.3f} s (serial would be "
         f"{len(warm['answers']) * LATENCY_MS / 1000:.1f} s)"
     )
     print(
-        f"{options.concurrency} concurrent quotes: p50 {percentile(results, 0.5):.3f} s, "
-        f"p95 {percentile(results, 0.95):.3f} s, all done in {wall:.3f} s"
+        f"{options.concurrency} concurrent quotes (?wait=1): p50 {percentile(waited, 0.5):.3f} s, "
+        f"p95 {percentile(waited, 0.95):.3f} s, all done in {wall:.3f} s"
+    )
+    seen = [d[0] for d in desks]
+    polls = [p for d in desks for p in d[1]]
+    partial = sum(d[2] for d in desks)
+    print(
+        f"{options.concurrency} desks polling every {POLL_SECONDS} s: last answer seen p50 "
+        f"{percentile(seen, 0.5):.3f} s, p95 {percentile(seen, 0.95):.3f} s; one poll p50 "
+        f"{percentile(polls, 0.5) * 1000:.0f} ms, p95 {percentile(polls, 0.95) * 1000:.0f} ms "
+        f"({len(polls)} polls, {partial} saw some answers in and some pending); "
+        f"all done in {desks_wall:.3f} s"
     )
 
 
