@@ -15,6 +15,7 @@ depends on other inputs, so any claim about them could be wrong.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from rules.findings import WARNING, Finding
@@ -139,9 +140,66 @@ def _gaps(table: DecisionTable, boxes: dict, budget: list) -> list[Finding]:
     cutters = [box for box in boxes.values() if box is not None]
     left = _remainder([everything], cutters, budget)
     return [
-        Finding(WARNING, "gap", table.key, params={"example": _example(table, box)})
+        Finding(
+            WARNING,
+            "gap",
+            table.key,
+            params={
+                "example": _example(table, box),
+                "cells": [
+                    "-" if members == whole else as_cell(members)
+                    for members, whole in zip(box, everything, strict=True)
+                ],
+            },
+        )
         for box in left[:MAX_GAPS_REPORTED]
     ]
+
+
+def as_cell(members: Any) -> str:
+    """A value set written back in cell syntax (docs/rules.md), so that a gap reads like the
+    row that would fill it: ``-``, ``"新保", "续保"``, ``not("新保")``, ``[0..3)``, ``>= 5``."""
+    if isinstance(members, IntervalSet):
+        if _is_whole(members):
+            return "-"
+        return ", ".join(
+            _interval_cell(start, end, members.dates) for start, end in members.intervals
+        )
+    if members.negated:
+        if not members.values:
+            return "-"
+        return "not(" + _listed(members.values) + ")"
+    return _listed(members.values)
+
+
+def _listed(values) -> str:
+    return ", ".join(format_value(value) for value in sorted(values, key=repr))
+
+
+def _interval_cell(start: tuple, end: tuple, dates: bool) -> str:
+    low, high = _bound(start[0], dates), _bound(end[0], dates)
+    low_closed, high_closed = start[1] == 0, end[1] == 1
+    if low is None and high is None:
+        return "-"
+    if low is None:
+        return ("<= " if high_closed else "< ") + high
+    if high is None:
+        return (">= " if low_closed else "> ") + low
+    if low == high and low_closed and high_closed:
+        return "= " + low
+    return f"{'[' if low_closed else '('}{low}..{high}{']' if high_closed else ')'}"
+
+
+def _bound(value: Any, dates: bool) -> str | None:
+    """A bound as cell text; None for an open end (and for the calendar's own first and last
+    day, which no one writes)."""
+    if not value.is_finite():
+        return None
+    if dates:
+        if value <= 1 or value >= dt.date.max.toordinal():
+            return None
+        return format_value(dt.date.fromordinal(int(value)).isoformat())
+    return format_value(value)
 
 
 def _point_escapes(box: tuple, cutters: list) -> bool:

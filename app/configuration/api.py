@@ -215,20 +215,28 @@ def validate_document():
     text, file = payload.get("text", ""), payload.get("file", "document.yaml")
     if not isinstance(text, str) or not isinstance(file, str):
         return _error(400, {"text": ["send the document as a string"]})
-    problems = document_problems(text, file)
+    problems = document_problems(text, file, _lang())
     answer = {"ok": not problems, "problems": [_problem_json(p) for p in problems]}
     # Input refused unread (too large, too deep, anchors) is the client's error: 422.
     refused = any(p.message.startswith(REFUSED) for p in problems)
     return jsonify(answer), 422 if refused else 200
 
 
-def document_problems(text: str, file: str) -> list[Problem]:
-    """The problems of one document's text, read by the one safe reader, then its schema."""
+def document_problems(text: str, file: str, lang: str = "en") -> list[Problem]:
+    """The problems of one document's text, read by the one safe reader, then its schema (in
+    Chinese, naming the field, for `lang` "zh")."""
     try:
         data, lines = parse_document(text, "editor", file)
     except PackError as exc:
         return exc.problems
-    return schema_problems("document", data, "editor", file, lines)
+    return schema_problems("document", data, "editor", file, lines, lang)
+
+
+def _lang() -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return "en" if locale and locale.language == "en" else "zh"
 
 
 def _problem_json(problem: Problem) -> dict:

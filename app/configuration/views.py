@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import yaml
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
@@ -15,21 +14,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-import rules
 from app.audit.models import AuditAction
 from app.audit.recorder import record_event
-from app.configuration import masking, records, simulator
-from app.configuration.api import document_problems
+from app.configuration import masking, records
 from app.configuration.forms import record_form, submitted_values
-from app.configuration.install import publish_version, save_draft
-from app.configuration.models import Document, DocumentVersion, InstalledPack
+from app.configuration.install import publish_version
+from app.configuration.models import DocumentVersion, InstalledPack
 from app.configuration.reading import (
     PackError,
-    Problem,
-    bundled_body_schema,
     load_schema,
-    parse_yaml,
-    read_pack,
 )
 from app.configuration.runtime import REGISTRY, EntityRuntime
 from app.extensions import db
@@ -346,163 +339,15 @@ class DocumentVersionView(DealerModelView):
         return redirect(self.get_redirect())
 
 
-class DocumentView(DealerModelView):
-    datamodel = SQLAInterface(Document)
-    base_permissions = ["can_list", "can_show", "can_export"]
-    list_title = show_title = _l("Documents")
-    label_columns = LABELS
-    list_columns = ["kind", "key", "current_version", "pack", "tenant_id"]
-    formatters_columns = {"tenant_id": owner_label, "kind": kind_label}
-    show_columns = list_columns
-    search_columns = ["kind", "key", "pack"]
-    related_views = [DocumentVersionView]
-    base_order = ("kind", "asc")
-    show_template = "configuration/document_show.html"
-
-
-class DocumentEditorView(BaseView):
-    """Edit a document as YAML, validated live against its schema with the CLI's messages;
-    saving makes a draft version, published from the versions list."""
-
-    route_base = "/documents"
-    default_view = "edit"
-
-    @expose("/<int:document_id>/edit", methods=["GET", "POST"])
-    @has_access
-    def edit(self, document_id: int):
-        document = db.session.get(Document, document_id) or abort(404)
-        base = document.draft or document.current_version
-        text = request.form.get("text", "") if request.method == "POST" else _as_yaml(base.data)
-        problems = []
-        if request.method == "POST":
-            problems = document_problems(text, f"{document.kind}/{document.key}.yaml")
-            data = parse_yaml(text)[0] if not problems else None
-            if data and (data.get("kind"), data.get("key")) != (document.kind, document.key):
-                problems.append(Problem("editor", document.key, "kind and key cannot change"))
-            if not problems:
-                try:
-                    draft = save_draft(db.session, document, data, g.user.username)
-                except ScopeViolation as exc:
-                    db.session.rollback()
-                    flash(str(exc), "danger")
-                else:
-                    flash(_("Saved as draft %(version)s", version=draft.version), "success")
-                    return redirect(url_for("DocumentVersionView.show", pk=draft.id))
-        return self.render_template(
-            "configuration/document_editor.html",
-            document=document,
-            text=text,
-            problems=problems,
-            data=base.data,
-            body_schema=bundled_body_schema(document.kind),
-        )
-
-
-class PackUploadView(BaseView):
-    """Upload a zipped pack, read the plan (diff per document, table changes, test cases), then
-    install it — for the platform (platform admins) or for the user's own tenant."""
-
-    route_base = "/packs"
-    default_view = "upload"
-
-    @expose("/upload", methods=["GET", "POST"])
-    @has_access
-    def upload(self):
-        from app.configuration import uploads
-
-        if request.method == "POST":
-            try:
-                token = uploads.unpack(request.files["pack"])
-                return redirect(url_for(".review", token=token))
-            except (KeyError, uploads.UploadError) as exc:
-                flash(_("Upload refused: %(reason)s", reason=str(exc)), "danger")
-        return self.render_template("configuration/pack_upload.html")
-
-    @expose("/review/<token>", methods=["GET", "POST"])
-    @has_access
-    def review(self, token: str):
-        from app.configuration import uploads
-        from app.configuration.install import install_pack, plan_install
-
-        tenant_id = _user_tenant()
-        if request.method == "POST" and request.form.get("action") == "cancel":
-            uploads.discard(token)
-            flash(_("Upload cancelled: nothing was installed"), "info")
-            return redirect(url_for(".upload"))
-        try:
-            source = read_pack(uploads.pack_folder(token))
-        except (uploads.UploadError, PackError) as exc:
-            uploads.discard(token)
-            flash(str(exc), "danger")
-            return redirect(url_for(".upload"))
-        if request.method == "POST":
-            try:
-                plan = install_pack(db.session, source, tenant_id, g.user.username)
-            except (PackError, ScopeViolation) as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
-            else:
-                uploads.discard(token)
-                flash(
-                    _("Installed %(pack)s %(version)s", pack=plan.pack, version=plan.version),
-                    "success",
-                )
-                return redirect(url_for("InstalledPackView.list"))
-        plan = plan_install(db.session, source, tenant_id)
-        db.session.rollback()
-        return self.render_template("configuration/pack_review.html", plan=plan, token=token)
-
-
-class RuleSimulatorView(BaseView):
-    """Try a published decision table or rule set: inputs from its declaration, the answer and
-    the trace ("why this number?"), and save the inputs as a test case."""
-
-    route_base = "/rules"
-    default_view = "simulator"
-
-    @expose("/simulator/", methods=["GET", "POST"])
-    @has_access
-    def simulator(self):
-        documents = simulator.rule_documents(db.session)
-        chosen = request.values.get("document", type=int)
-        document = next((d for d in documents if d.id == chosen), None)
-        context = {"documents": documents, "document": document, "outcome": None, "form": None}
-        if document is not None:
-            compiled = simulator.compile_document(db.session, document)
-            context["form"] = rules.form(compiled)
-            inputs = {
-                spec["name"]: request.form.get(spec["name"], "")
-                for spec in context["form"]["inputs"]
-            }
-            context["inputs"] = inputs
-            if request.method == "POST":
-                outcome = simulator.simulate(db.session, document, _present(inputs), _lang())
-                context["outcome"] = outcome
-                if outcome["ok"] and request.form.get("save"):
-                    self._save_case(document, _present(inputs), request.form.get("case_name"))
-        return self.render_template("configuration/simulator.html", **context)
-
-    def _save_case(self, document: Document, inputs: dict, name: str | None) -> None:
-        try:
-            draft = simulator.save_case_as_draft(
-                db.session, document, inputs, name or _("Simulator case"), g.user.username
-            )
-        except ScopeViolation:
-            db.session.rollback()
-            flash(_("You may not change this document"), "danger")
-        else:
-            flash(_("Saved as a test case in draft %(version)s", version=draft.version), "success")
-
-
-def _present(inputs: dict) -> dict:
-    return {k: v for k, v in inputs.items() if v not in ("", None)}
-
-
-def _as_yaml(data: dict) -> str:
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
-
-
 def register(appbuilder) -> None:
+    # The documents' screens for business admins live in their own module (it imports this one).
+    from app.configuration.document_views import (
+        DocumentEditorView,
+        DocumentView,
+        PackUploadView,
+        RuleSimulatorView,
+    )
+
     category = "Configuration"
     appbuilder.add_view(
         EntityRecordsView,
