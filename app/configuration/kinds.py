@@ -66,6 +66,8 @@ class PublishContext:
 Validator = Callable[["SourceDocument", CheckContext], "list[Problem]"]
 CaseRunner = Callable[[Mapping[str, Any], Mapping[str, Any], "rules.Library"], Any]
 Publisher = Callable[[PublishContext], None]
+# How a document's page shows the body (app.configuration.presenting): body, lang → Presentation.
+Presenter = Callable[[Mapping[str, Any], str], Any]
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,10 @@ class KindSpec:
       actual value compared with the case's `expected`;
     - `on_publish(context)`: what publishing a version does besides storing it;
     - `rules_document`: compiled into the rules library that products and rule sets refer to,
-      and its own test cases run by the rules engine.
+      and its own test cases run by the rules engine;
+    - `present(data, lang) -> Presentation`: how the console shows a version's content the way
+      the kind reads (a decision table as a table, a fee agreement as its grid); without one
+      the console shows the YAML (app.configuration.presenting).
     """
 
     kind: str
@@ -91,6 +96,7 @@ class KindSpec:
     schema: str = ""
     rules_document: bool = False
     owner: str = ""  # the capability package that registered it
+    present: Presenter | None = None
 
     @property
     def schema_name(self) -> str:
@@ -130,11 +136,15 @@ def register_kind(spec: KindSpec) -> KindSpec:
 
 
 def extend_kind(
-    kind: str, *, validate: Validator | None = None, on_publish: Publisher | None = None
+    kind: str,
+    *,
+    validate: Validator | None = None,
+    on_publish: Publisher | None = None,
+    present: Presenter | None = None,
 ) -> KindSpec:
     """Add a validation or publish hook to a kind registered elsewhere (both hooks run: the
     registered one first). E.g. carriers check a `carrier` document's config against the
-    plugin's own JSON Schema."""
+    plugin's own JSON Schema. A presenter given here replaces the kind's own."""
     spec = _KINDS.get(kind)
     if spec is None:
         raise UnknownKind(kind)
@@ -143,6 +153,8 @@ def extend_kind(
         changes["validate"] = _both_validators(spec.validate, validate)
     if on_publish is not None:
         changes["on_publish"] = _both_publishers(spec.on_publish, on_publish)
+    if present is not None:
+        changes["present"] = present
     _KINDS[kind] = dataclasses.replace(spec, **changes)
     return _KINDS[kind]
 
@@ -246,6 +258,18 @@ def _publish_entity(context: PublishContext) -> None:
     )
 
 
+def _present_decision_table(data: Mapping[str, Any], lang: str):
+    from app.configuration.presenting_tables import present_decision_table
+
+    return present_decision_table(data, lang)
+
+
+def _present_list_view(data: Mapping[str, Any], lang: str):
+    from app.configuration.presenting_tables import present_list_view
+
+    return present_list_view(data, lang)
+
+
 def _register_own_kinds() -> None:
     own = "app.configuration"
     register_kind(
@@ -259,6 +283,7 @@ def _register_own_kinds() -> None:
                 run_case=_evaluate_rule_case,
                 rules_document=True,
                 owner=own,
+                present=_present_decision_table if kind == "decision_table" else None,
             )
         )
     plain = {
@@ -270,8 +295,9 @@ def _register_own_kinds() -> None:
         # Carriers add their plugin's configuration check with extend_kind (app.carriers.kinds).
         "carrier": "carriers",
     }
+    presenters = {"list_view": _present_list_view}
     for kind, folder in plain.items():
-        register_kind(KindSpec(kind, folder, owner=own))
+        register_kind(KindSpec(kind, folder, owner=own, present=presenters.get(kind)))
 
 
 _register_own_kinds()

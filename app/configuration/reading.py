@@ -167,14 +167,21 @@ def validator(name: str) -> Draft202012Validator:
 
 
 def schema_problems(
-    name: str, data: Any, pack: str, file: str, lines: dict[str, int]
+    name: str, data: Any, pack: str, file: str, lines: dict[str, int], lang: str = "en"
 ) -> list[Problem]:
-    """Every schema error of `data`, deepest first, with its line."""
+    """Every schema error of `data`, deepest first, with its line. With `lang` "zh" (the
+    console) the message is a Chinese sentence naming the field (app.configuration.schema_words)
+    for a document; the CLI and packs keep jsonschema's English."""
     source = SourceDocument(file, data if isinstance(data, dict) else {}, lines)
     problems = []
     for error in sorted(validator(name).iter_errors(data), key=lambda e: list(e.path)):
         path = json_path(error.absolute_path)
-        problems.append(Problem(pack, file, error.message, source.line_of(path), path))
+        message = error.message
+        if lang == "zh" and name == "document":
+            from app.configuration.schema_words import chinese_message
+
+            message = chinese_message(error, data)
+        problems.append(Problem(pack, file, message, source.line_of(path), path))
     return problems
 
 

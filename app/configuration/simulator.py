@@ -30,21 +30,36 @@ def rule_documents(session: Session) -> list[Document]:
     ).all()
 
 
-def compile_document(session: Session, document: Document, on: datetime.date | None = None):
-    """The document's current version, compiled with the rule documents in force on `on` beside
-    it so the rule sets' steps and look-ups resolve."""
+def compile_document(
+    session: Session,
+    document: Document,
+    on: datetime.date | None = None,
+    version: DocumentVersion | None = None,
+):
+    """The document's current version (or `version` of it, a draft being tried), compiled
+    with the rule documents in force on `on` beside it so the rule sets' steps and look-ups
+    resolve."""
+    tried = version or document.current_version
+    if tried.document_id != document.id:
+        raise ValueError("the version tried must be one of the document's")
     scope = current_scope()
     tenant_id = document.tenant_id if document.tenant_id is not None else scope and scope.tenant_id
     beside = rule_versions_in_force(session, tenant_id, on or datetime.date.today())
+    beside = [v for v in beside if v.document_id != document.id]
     # the version tried goes last: its key's latest
-    library = rules.Library([*(v.data for v in beside), document.current_version.data])
-    return library.get(document.key, document.current_version.version)
+    library = rules.Library([*(v.data for v in beside), tried.data])
+    return library.get(document.key, tried.data.get("version"))
 
 
 def simulate(
-    session: Session, document: Document, inputs: dict, lang: str, on: datetime.date | None = None
+    session: Session,
+    document: Document,
+    inputs: dict,
+    lang: str,
+    on: datetime.date | None = None,
+    version: DocumentVersion | None = None,
 ) -> dict:
-    return rules.simulate(compile_document(session, document, on), inputs, lang)
+    return rules.simulate(compile_document(session, document, on, version), inputs, lang)
 
 
 def next_patch(version: str) -> str:
@@ -53,11 +68,18 @@ def next_patch(version: str) -> str:
 
 
 def save_case_as_draft(
-    session: Session, document: Document, inputs: dict, name: str, actor: str
+    session: Session,
+    document: Document,
+    inputs: dict,
+    name: str,
+    actor: str,
+    version: DocumentVersion | None = None,
 ) -> DocumentVersion:
-    """Append the case to a copy of the current version and keep it as a draft to publish."""
-    compiled = compile_document(session, document)
-    data = rules.save_case(document.current_version.data, compiled, inputs, name)
+    """Append the case to a copy of the version tried (the current one by default) and keep it
+    as a draft to publish."""
+    tried = version or document.current_version
+    compiled = compile_document(session, document, version=tried)
+    data = rules.save_case(tried.data, compiled, inputs, name)
     base = document.draft or document.current_version
     data["version"] = next_patch(max(base.version, document.current_version.version, key=Version))
     draft = DocumentVersion(

@@ -8,6 +8,7 @@ from typing import Any
 
 import rules
 from app.configuration.kinds import KindSpec, register_kind
+from app.quoting.document_page import present_product
 from app.quoting.pricing import price_product
 
 
@@ -15,4 +16,12 @@ def run_product_case(product: Mapping, given: Mapping, library: rules.Library) -
     return price_product(product, given, library).as_dict()
 
 
-register_kind(KindSpec("product", "products", run_case=run_product_case, owner="app.quoting"))
+register_kind(
+    KindSpec(
+        "product",
+        "products",
+        run_case=run_product_case,
+        owner="app.quoting",
+        present=present_product,
+    )
+)
