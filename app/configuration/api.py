@@ -3,14 +3,16 @@ its OpenAPI document), lineage of a record, and live validation of a document.""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+import io
+
+from flask import Blueprint, current_app, g, jsonify, request, send_file
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_wtf.csrf import ValidationError, validate_csrf
 from jwt.exceptions import PyJWTError
 from werkzeug.routing import BaseConverter
 
-from app.configuration import masking, records
+from app.configuration import attachments, masking, records, related, spreadsheets
 from app.configuration.openapi import entity_openapi
 from app.configuration.reading import (
     REFUSED,
@@ -105,7 +107,7 @@ def create_record(name: str):
     if not isinstance(data, dict):
         return _error(400, "send a JSON object")
     record, refusal = _saved(
-        lambda: records.create_record(db.session, runtime, data, _user().username)
+        lambda: records.create_record(db.session, runtime, data, _user().username, user=_user())
     )
     if refusal:
         return refusal
@@ -133,7 +135,13 @@ def get_record(name: str, record_id: int):
     if record is None:
         return _error(404, "Not found")
     _audit_shown(runtime, [record], "api get")
-    return jsonify({"id": record.id, "result": _shown(runtime, record)})
+    result = _shown(runtime, record)
+    if runtime.definition.body.get("related"):
+        result["_related"] = {
+            section["key"]: section["rows"]
+            for section in related.related_sections(db.session, runtime, record, _user())
+        }
+    return jsonify({"id": record.id, "result": result})
 
 
 @blueprint.put("/<entity:name>/<int:record_id>")
@@ -147,7 +155,9 @@ def update_record(name: str, record_id: int):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _error(400, "send a JSON object")
-    record, refusal = _saved(lambda: records.update_record(db.session, runtime, record, data))
+    record, refusal = _saved(
+        lambda: records.update_record(db.session, runtime, record, data, user=_user())
+    )
     if refusal:
         return refusal
     return jsonify({"id": record.id, "result": _shown(runtime, record)})
@@ -161,8 +171,126 @@ def delete_record(name: str, record_id: int):
     record = records.get_record(db.session, runtime, record_id)
     if record is None:
         return _error(404, "Not found")
-    records.delete_record(db.session, record)
+    records.delete_record(db.session, record, runtime)
     return jsonify({"message": "deleted"})
+
+
+@blueprint.post("/<entity:name>/<int:record_id>/_transition")
+def transition(name: str, record_id: int):
+    """Move a record to another state: `{"to": "<state>"}` (409 when the transition is not
+    declared or not the caller's role's)."""
+    runtime, error = _entity(name, "write")
+    if error:
+        return error
+    record = records.get_record(db.session, runtime, record_id)
+    if record is None or not runtime.definition.states:
+        return _error(404, "Not found")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("to"), str):
+        return _error(400, {"to": ["send the new state as to"]})
+    values = {k: v for k, v in data.items() if k != "to"}
+    values[runtime.definition.states["field"]] = data["to"]
+    record, refusal = _saved(
+        lambda: records.update_record(db.session, runtime, record, values, user=_user())
+    )
+    if refusal:
+        return refusal
+    return jsonify({"id": record.id, "result": _shown(runtime, record)})
+
+
+@blueprint.post("/<entity:name>/<int:record_id>/files/<field_name>")
+def upload_file(name: str, record_id: int, field_name: str):
+    """Upload one file (multipart `file`) to an attachment or photo field of a record."""
+    runtime, error = _entity(name, "write")
+    if error:
+        return error
+    record = records.get_record(db.session, runtime, record_id)
+    if record is None:
+        return _error(404, "Not found")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _error(400, {"file": ["send the file as multipart field file"]})
+    data = upload.read(attachments.HARD_MAX_MB * attachments.MB + 1)
+
+    def save():
+        saved = attachments.save_file(
+            db.session, runtime, record, field_name, upload.filename, data, _user().username
+        )
+        db.session.commit()
+        return saved
+
+    saved, refusal = _saved(save)
+    if refusal:
+        return refusal
+    return jsonify({"id": saved.id, "result": _file_json(runtime, record, saved)}), 201
+
+
+@blueprint.get("/<entity:name>/<int:record_id>/files/<int:file_id>")
+def download_file(name: str, record_id: int, file_id: int):
+    runtime, error = _entity(name)
+    if error:
+        return error
+    record = records.get_record(db.session, runtime, record_id)
+    found = attachments.get_file(db.session, runtime, record, file_id) if record else None
+    if found is None:
+        return _error(404, "Not found")
+    response = send_file(
+        io.BytesIO(attachments.read_bytes(found)),
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.filename,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.delete("/<entity:name>/<int:record_id>/files/<int:file_id>")
+def delete_file(name: str, record_id: int, file_id: int):
+    runtime, error = _entity(name, "write")
+    if error:
+        return error
+    record = records.get_record(db.session, runtime, record_id)
+    found = attachments.get_file(db.session, runtime, record, file_id) if record else None
+    if found is None:
+        return _error(404, "Not found")
+    attachments.delete_file(db.session, found)
+    db.session.commit()
+    return jsonify({"message": "deleted"})
+
+
+@blueprint.post("/<entity:name>/_import")
+def import_records(name: str):
+    """Import an Excel workbook of records (multipart `file`, `mode` all | good_rows): 200 with
+    the count when all went in, 422 with every row and column named otherwise."""
+    runtime, error = _entity(name, "write")
+    if error:
+        return error
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _error(400, {"file": ["send the workbook as multipart field file"]})
+    data = upload.read(spreadsheets.MAX_IMPORT_BYTES + 1)
+    mode = request.form.get("mode", "all")
+    result, refusal = _saved(
+        lambda: spreadsheets.import_records(db.session, runtime, data, _user(), mode)
+    )
+    if refusal:
+        return refusal
+    return jsonify(result.as_json()), 200 if result.ok else 422
+
+
+def _file_json(runtime: EntityRuntime, record, found) -> dict:
+    return {
+        "id": found.id,
+        "name": found.filename,
+        "size": found.size,
+        "content_type": found.content_type,
+        "url": _file_url(runtime, record)(found),
+    }
+
+
+def _file_url(runtime: EntityRuntime, record):
+    name = runtime.definition.name
+    return lambda found: f"/api/v1/{name}/{record.id}/files/{found.id}"
 
 
 @blueprint.get("/<entity:name>/_openapi")
@@ -196,7 +324,9 @@ def has_api(runtime: EntityRuntime) -> bool:
 def _shown(runtime: EntityRuntime, record) -> dict:
     """The record as the caller may see it: masked fields starred unless their role may not."""
     hidden = masking.hidden_fields(runtime.definition, _user())
-    return records.record_to_dict(runtime, record, hidden)
+    return records.record_to_dict(
+        runtime, record, hidden, session=db.session, file_url=_file_url(runtime, record)
+    )
 
 
 def _audit_shown(runtime: EntityRuntime, rows, how: str) -> None:

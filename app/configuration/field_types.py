@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text
 from sqlalchemy.types import TypeEngine
 
-from app.identifiers import CHECKS
+from app.identifiers import CHECKS, InvalidIdentifier, check_mobile, check_resident_id
 from app.timebounds import check_plausible
 
 STRING_MAX_LENGTH = 255
@@ -62,6 +63,14 @@ class FieldType:
     zh: str = ""
     as_text: bool = False
     identifier: str | None = None  # the app.identifiers check behind it, if any
+    # Where values live: "column" (a column of the entity's table), "rows" (a child table of its
+    # own, type `table`) or "files" (rows of entity_attachment, types attachment and photo).
+    storage: str = "column"
+    masked: bool = False  # personal data: masked by role unless the field says mask: false
+
+    @property
+    def has_column(self) -> bool:
+        return self.storage == "column"
 
     def schema_for(self, spec: Spec) -> dict[str, Any]:
         """The JSON Schema of one field's values (its choices, its length)."""
@@ -172,6 +181,81 @@ def _identifier(check: str) -> Callable[[Spec, Any], str]:
     return parse
 
 
+# GB/T 2260: the province-level codes a resident ID may start with (83: 台湾居民居住证,
+# 81/82: 港澳居民居住证, 91: the 2023 foreigners' permanent residence ID).
+PROVINCE_CODES = frozenset(
+    {
+        *("11", "12", "13", "14", "15", "21", "22", "23"),
+        *("31", "32", "33", "34", "35", "36", "37"),
+        *("41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54"),
+        *("61", "62", "63", "64", "65", "71", "81", "82", "83", "91"),
+    }
+)
+
+
+def check_id_number(value: str) -> str:
+    """A 居民身份证号 (GB/T 11643): birth date and check character, and a GB/T 2260 province."""
+    text = check_resident_id(value)
+    if text[:2] not in PROVINCE_CODES:
+        raise InvalidIdentifier(
+            f"resident ID region code {text[:6]} is not a GB/T 2260 region",
+            f"身份证号的地区码 {text[:6]} 不是有效的行政区划代码",
+        )
+    return text
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        number = int(char)
+        if index % 2 == 1:
+            number = number * 2 - 9 if number > 4 else number * 2
+        total += number
+    return total % 10 == 0
+
+
+def check_bank_card(value: str) -> str:
+    """A bank card number: 12–19 digits (spaces and dashes ignored) with a Luhn check digit."""
+    text = re.sub(r"[\s-]", "", str(value))
+    if not re.fullmatch(r"\d{12,19}", text):
+        raise InvalidIdentifier(
+            "bank card number must be 12–19 digits", "银行卡号应为 12–19 位数字"
+        )
+    if not luhn_ok(text):
+        raise InvalidIdentifier(
+            "bank card number fails its check digit (Luhn)", "银行卡号校验位不正确（Luhn 校验）"
+        )
+    return text
+
+
+# Area codes: 010 and 02x have three digits, all others four (0xxx).
+LANDLINE = re.compile(r"^(010|02\d|0[3-9]\d{2})-?([2-9]\d{6,7})(?:-(\d{1,6}))?$")
+
+
+def check_landline(value: str) -> str:
+    """A mainland landline with its area code: 021-12345678, 0755-1234567-89 (extension)."""
+    text = re.sub(r"[\s()（）]", "", str(value)).replace("—", "-")
+    found = LANDLINE.match(text)
+    if found is None:
+        raise InvalidIdentifier(
+            "landline must be an area code and number, e.g. 021-12345678",
+            "座机号应为区号加号码，如 021-12345678",
+        )
+    area, number, extension = found.groups()
+    return f"{area}-{number}" + (f"-{extension}" if extension else "")
+
+
+def _checked(check: Callable[[str], str]) -> Callable[[Spec, Any], str]:
+    def parse(spec: Spec, raw: Any) -> str:
+        return check(str(raw))
+
+    return parse
+
+
+def _no_value(spec: Spec, raw: Any) -> Any:
+    raise FieldError(spec["name"], "is not set this way", "不能这样填写")
+
+
 def _register_builtin_types() -> None:
     decimal_schema = {"type": "string", "format": "decimal"}
     for field_type_ in (
@@ -237,7 +321,6 @@ def _register_builtin_types() -> None:
         register_field_type(field_type_)
     identifiers = {
         "phone": ("mobile", 20),
-        "resident_id": ("resident_id", 18),
         "vin": ("vin", 17),
         "plate": ("plate", 10),
         "social_credit_code": ("uscc", 18),
@@ -249,6 +332,39 @@ def _register_builtin_types() -> None:
                 lambda s, length=length: String(length),
                 _identifier(check),
                 identifier=check,
+                masked=name == "phone",
+            )
+        )
+    for name, check, length, zh, masked in (
+        ("id_number", check_id_number, 18, "身份证号", True),
+        ("resident_id", check_id_number, 18, "身份证号", True),
+        ("mobile", check_mobile, 20, "手机号", True),
+        ("bank_card", check_bank_card, 19, "银行卡号", True),
+        ("landline", check_landline, 24, "座机号", False),
+    ):
+        register_field_type(
+            FieldType(
+                name,
+                lambda s, length=length: String(length),
+                _checked(check),
+                zh=zh,
+                identifier=name,
+                masked=masked,
+            )
+        )
+    # Types without a column of their own: a child table, files.
+    register_field_type(
+        FieldType("table", lambda s: None, _no_value, widget="table", storage="rows")
+    )
+    for name in ("attachment", "photo"):
+        register_field_type(
+            FieldType(
+                name,
+                lambda s: None,
+                _no_value,
+                widget="files",
+                storage="files",
+                json_schema={"type": "array", "readOnly": True},
             )
         )
 

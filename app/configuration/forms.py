@@ -31,11 +31,21 @@ def _help(spec: dict, lang: str) -> str:
 
 def _select(session: Session, spec: dict, label: str, description: str, lang: str):
     choices = [("", "—")] + [(c["value"], _label(c, lang)) for c in spec["choices"]]
-    return SelectField(label, choices=choices, description=description)
+    # The records service checks the value (naming the field); WTForms' own check would refuse
+    # an absent or computed (disabled) field with a vaguer message.
+    return SelectField(label, choices=choices, description=description, validate_choice=False)
 
 
 def _reference(session: Session, spec: dict, label: str, description: str, lang: str):
-    return SelectField(label, choices=reference_choices(session, spec), description=description)
+    from flask import g
+
+    tenant_id = getattr(getattr(g, "user", None), "tenant_id", None)
+    return SelectField(
+        label,
+        choices=reference_choices(session, spec, tenant_id),
+        description=description,
+        validate_choice=False,
+    )
 
 
 def _plain(field_class, **options):
@@ -62,13 +72,22 @@ def _field(session: Session, spec: dict, lang: str):
     return widget(session, spec, _label(spec, lang), _help(spec, lang), lang)
 
 
-def reference_choices(session: Session, spec: dict) -> list[tuple[str, str]]:
+def reference_choices(session: Session, spec: dict, tenant_id=None) -> list[tuple[str, str]]:
+    """The records a reference may point at (the user's scope only): a core model's, or
+    another entity's shown by its title field."""
     from app.customers.models import Customer, Vehicle
 
     models = {"customer": Customer, "vehicle": Vehicle, "org_node": OrgNode}
     model = models.get(spec["target"])
     if model is None:
-        return [("", "—")]
+        from app.configuration.related import title_of
+        from app.configuration.runtime import REGISTRY
+
+        target = REGISTRY.get(session, spec["target"], tenant_id)
+        if target is None:
+            return [("", "—")]
+        rows = session.scalars(select(target.model).order_by(target.model.id).limit(500)).all()
+        return [("", "—")] + [(str(row.id), title_of(target, row)) for row in rows]
     rows = session.scalars(select(model).limit(500)).all()
     return [("", "—")] + [(str(row.id), str(row)) for row in rows]
 
@@ -79,32 +98,97 @@ def store_choices(session: Session) -> list[tuple[str, str]]:
     return [(str(n.id), str(n)) for n in stores]
 
 
-def record_form(session: Session, runtime: EntityRuntime, lang: str, data=None, obj=None):
-    """A form class built for this entity version, bound to the request data or a record."""
+def record_form(
+    session: Session, runtime: EntityRuntime, lang: str, data=None, obj=None, user=None
+):
+    """A form class built for this entity version, bound to the request data or a record.
+    Computed fields are shown read-only; the state field offers only the states the user may
+    move the record to. Child tables and files are drawn by the template (table_rows)."""
+    from app.configuration.states import initial_states, transitions_from
+
+    definition = runtime.definition
 
     class RecordForm(FlaskForm):
         pass
 
     RecordForm.org_node_id = SelectField("门店 / Store" if lang == "zh" else "Store")
-    for spec in runtime.definition.fields:
+    for spec in definition.column_fields:
         setattr(RecordForm, spec["name"], _field(session, spec, lang))
     form = RecordForm(formdata=data, obj=obj)
     form.org_node_id.choices = store_choices(session)
+    for spec in definition.column_fields:
+        if spec.get("compute"):
+            field = getattr(form, spec["name"])
+            field.render_kw = {"readonly": True, "disabled": True}
+            field.description = "自动计算" if lang == "zh" else "Computed"
+    if definition.states:
+        name = definition.states["field"]
+        if obj is None:
+            allowed = set(initial_states(definition))
+        else:
+            current = getattr(obj, name)
+            allowed = {current} | {t["to"] for t in transitions_from(definition, current, user)}
+        state = getattr(form, name)
+        state.choices = [c for c in state.choices if c[0] in allowed]
     if obj is None and data is None:
-        for spec in runtime.definition.fields:
+        for spec in definition.column_fields:
             if spec.get("default") is not None:
                 getattr(form, spec["name"]).data = spec["default"]
     if obj is not None and data is None:
         form.org_node_id.data = str(obj.org_node_id)
-        for spec in runtime.definition.fields:
+        for spec in definition.column_fields:
             value = getattr(obj, spec["name"])
             if field_type(spec["type"]).as_text and value is not None:
                 getattr(form, spec["name"]).data = str(value)
     return form
 
 
+BLANK_ROWS = 3
+
+
+def table_rows(session: Session, runtime: EntityRuntime, record=None) -> dict[str, list[dict]]:
+    """The rows each table field's grid starts with: the record's, then blank ones."""
+    from app.configuration.records import child_rows
+
+    grids = {}
+    for spec in runtime.definition.table_fields:
+        rows = []
+        if record is not None and record.id:
+            for row in child_rows(session, runtime, record, spec["name"]):
+                rows.append({c["name"]: getattr(row, c["name"]) for c in spec["fields"]})
+        grids[spec["name"]] = rows + [{} for _ in range(BLANK_ROWS)]
+    return grids
+
+
+def submitted_rows(formdata, runtime: EntityRuntime) -> dict[str, list[dict]]:
+    """The grid inputs `<table>-<n>-<column>` as rows; blank rows and rows ticked
+    `<table>-<n>-delete` are left out."""
+    grids = {}
+    for spec in runtime.definition.table_fields:
+        name, rows = spec["name"], []
+        raw_count = str(formdata.get(f"{name}-count", "0") or "0")
+        count = min(int(raw_count), 1000) if raw_count.isdigit() else 0
+        for index in range(count):
+            if formdata.get(f"{name}-{index}-delete"):
+                continue
+            row = {
+                c["name"]: (
+                    bool(formdata.get(f"{name}-{index}-{c['name']}"))
+                    if c["type"] == "boolean"
+                    else formdata.get(f"{name}-{index}-{c['name']}", "").strip()
+                )
+                for c in spec["fields"]
+                if not c.get("compute")
+            }
+            if any(v not in ("", False, None) for v in row.values()):
+                rows.append(row)
+        grids[name] = rows
+    return grids
+
+
 def submitted_values(form, runtime: EntityRuntime) -> dict:
     values = {"org_node_id": form.org_node_id.data}
-    for spec in runtime.definition.fields:
-        values[spec["name"]] = getattr(form, spec["name"]).data
+    for spec in runtime.definition.column_fields:
+        if not spec.get("compute"):
+            values[spec["name"]] = getattr(form, spec["name"]).data
     return values

@@ -22,6 +22,7 @@ from app.configuration.entities import (
     apply_changes,
     plan_changes,
 )
+from app.configuration.entity_checks import engine_problems
 from app.configuration.kinds import CheckContext, PublishContext, UnknownKind, kind_spec, rule_kinds
 from app.configuration.models import (
     Document,
@@ -435,6 +436,10 @@ def entity_problems(document: SourceDocument, context: CheckContext) -> list[Pro
     }
     body = document.data["body"]
     problems = _layout_problems(context.pack, document, body, entity_names)
+    problems += [
+        Problem(context.pack, document.file, message, document.line_of(path), path)
+        for path, message in engine_problems(body, entity_names)
+    ]
     previous = context.current.get(("entity", document.key))
     tenant_id = context.tenant_id
     old = EntityDefinition(previous.body["name"], tenant_id, previous.body) if previous else None

@@ -1,10 +1,11 @@
 """Masking of personal data in low-code entities (DOMAIN.md: personal data is shown masked unless
 the role may see it, and every unmasked view or export is audited).
 
-A field is masked when its document says `mask: true`; phone and resident_id fields are masked
-unless it says `mask: false`. Users whose roles are in UNMASK_ROLES see the values, and each
-answer that shows them (a record's page, a list, an API answer, an export) writes an audit
-record naming the entity, the fields and the records shown."""
+A field is masked when its document says `mask: true` or `mask: {except_roles: [...]}`; the
+personal-data types (phone, mobile, id_number, resident_id, bank_card) are masked unless it says
+`mask: false`. Users whose roles are in UNMASK_ROLES (or the field's except_roles) see the
+values, and each answer that shows them (a record's page, a list, an API answer, an export)
+writes an audit record naming the entity, the fields and the records shown."""
 
 from __future__ import annotations
 
@@ -21,28 +22,63 @@ from app.security.roles import INSURANCE_DESK, PLATFORM_ADMIN, RENEWAL_SPECIALIS
 # The roles whose work needs a customer's full phone or ID number: the insurance desk writes
 # policies, renewal specialists call customers, admins correct records.
 UNMASK_ROLES = frozenset({PLATFORM_ADMIN, TENANT_ADMIN, INSURANCE_DESK, RENEWAL_SPECIALIST})
-MASKED_BY_DEFAULT = frozenset({"phone", "resident_id"})
 VIEW_UNMASKED = "view_unmasked"  # audit action of an answer that showed masked fields in full
 MASK = "*"
 
 
+def _is_masked(spec: dict) -> bool:
+    from app.configuration.field_types import field_type
+
+    mask = spec.get("mask")
+    if mask is None:
+        return field_type(spec["type"]).masked
+    return mask is not False
+
+
+def unmask_roles(spec: dict) -> frozenset[str]:
+    """The roles that see the field in full: `mask: {except_roles: [...]}` names them (the
+    platform admin always sees); `mask: true` means the default UNMASK_ROLES."""
+    mask = spec.get("mask")
+    if isinstance(mask, dict):
+        return frozenset({PLATFORM_ADMIN, *mask.get("except_roles", [])})
+    return UNMASK_ROLES
+
+
 def masked_fields(definition) -> list[str]:
-    """The names of the entity's fields that are masked for users who may not unmask."""
-    return [
-        spec["name"]
-        for spec in definition.fields
-        if spec.get("mask", spec["type"] in MASKED_BY_DEFAULT)
-    ]
+    """The names of the entity's masked fields (for some role), child fields as
+    "<table field>.<field>"."""
+    names = []
+    for spec in definition.fields:
+        if spec["type"] == "table":
+            names += [f"{spec['name']}.{c['name']}" for c in spec["fields"] if _is_masked(c)]
+        elif _is_masked(spec):
+            names.append(spec["name"])
+    return names
 
 
-def may_unmask(user) -> bool:
-    roles = {role.name for role in (getattr(user, "roles", None) or [])}
-    return bool(roles & UNMASK_ROLES)
+def _specs(definition) -> dict[str, dict]:
+    found = {}
+    for spec in definition.fields:
+        found[spec["name"]] = spec
+        if spec["type"] == "table":
+            found.update({f"{spec['name']}.{c['name']}": c for c in spec["fields"]})
+    return found
+
+
+def _roles(user) -> set[str]:
+    return {role.name for role in (getattr(user, "roles", None) or [])}
+
+
+def may_unmask(user, spec: dict | None = None) -> bool:
+    """Whether `user` sees the field `spec` in full (any field masked by default, without it)."""
+    roles = unmask_roles(spec) if spec is not None else UNMASK_ROLES
+    return bool(_roles(user) & roles)
 
 
 def hidden_fields(definition, user) -> set[str]:
-    """The fields `user` sees masked (none when their role may see them)."""
-    return set() if may_unmask(user) else set(masked_fields(definition))
+    """The fields `user` sees masked (child fields as "<table field>.<field>")."""
+    specs = _specs(definition)
+    return {name for name in masked_fields(definition) if not may_unmask(user, specs[name])}
 
 
 def mask_value(value: Any) -> Any:
@@ -70,9 +106,15 @@ def audit_unmasked(
 ) -> None:
     """Audit an answer that showed the entity's masked fields (those among `shown`, default all)
     in full to `user`; nothing is written when none was shown or no record was."""
-    fields = [f for f in masked_fields(definition) if shown is None or f in set(shown)]
+    hidden = hidden_fields(definition, user)
+    wanted = None if shown is None else set(shown)
+    fields = [
+        f
+        for f in masked_fields(definition)
+        if f not in hidden and (wanted is None or f in wanted or f.split(".")[0] in wanted)
+    ]
     ids = [str(record_id) for record_id in record_ids]
-    if not fields or not ids or not may_unmask(user):
+    if not fields or not ids:
         return
     record_event(
         session,

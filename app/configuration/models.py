@@ -141,6 +141,26 @@ class Lineage(TenantScoped, Model):
     document_version: Mapped[DocumentVersion] = relationship()
 
 
+class EntityAttachment(TenantScoped, Model):
+    """A file of an entity record's `attachment` or `photo` field, stored under STORAGE_PATH
+    (app.configuration.attachments). It has the record's tenant and org node, so it is seen by
+    exactly those who see the record."""
+
+    __tablename__ = "entity_attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_table: Mapped[str] = mapped_column(String(64), index=True)
+    record_id: Mapped[int] = mapped_column(Integer, index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255), comment="path under STORAGE_PATH")
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+
+
 class MetadataEpoch(Model):
     """One row counting publishes: every web process compares it with the epoch it built its
     entity screens from, and rebuilds when it moved."""

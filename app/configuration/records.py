@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from app.configuration.computed import compute_values
 from app.configuration.entities import FieldError, coerce_value, default_value, to_json
 from app.configuration.masking import mask_value
 from app.configuration.models import Lineage
 from app.configuration.runtime import REGISTRY, EntityRuntime
+from app.configuration.states import check_change, check_new
 from app.security.roles import PLATFORM_ADMIN
 
 ENTITY_TABLE_NAME = re.compile(r"^x(?P<tenant>\d{0,18})_(?P<name>[a-z][a-z0-9_]{0,62})$")
@@ -58,6 +60,8 @@ def list_records(
     query = select(model)
     for name, value in (filters or {}).items():
         spec = runtime.definition.field(name)
+        if spec is not None and spec not in runtime.definition.column_fields:
+            raise RecordErrors({name: "cannot be filtered on"})
         if spec is None and name != "org_node_id":
             raise RecordErrors({name: "is not a field of this entity"})
         if name in hidden:
@@ -70,7 +74,18 @@ def list_records(
             for f in runtime.definition.body.get("search_fields", [])
             if f not in hidden
             and (runtime.definition.field(f) or {}).get("type")
-            not in ("date", "datetime", "integer", "decimal", "money", "boolean", "reference")
+            not in (
+                "date",
+                "datetime",
+                "integer",
+                "decimal",
+                "money",
+                "boolean",
+                "reference",
+                "table",
+                "attachment",
+                "photo",
+            )
         ]
         if text_fields:
             query = query.where(or_(*[column.contains(search) for column in text_fields]))
@@ -86,14 +101,21 @@ def get_record(session: Session, runtime: EntityRuntime, record_id: int):
     return session.get(runtime.model, record_id)
 
 
+# Keys a client may send back as it got them: system columns, computed and file fields, the
+# inline relations. They are not written.
+READ_ONLY_KEYS = {*SYSTEM_FIELDS, "_related"}
+MAX_CHILD_ROWS = 500
+
+
 def clean_values(
     runtime: EntityRuntime, data: dict[str, Any], partial: bool = False
 ) -> dict[str, Any]:
-    """Submitted values as typed values; RecordErrors names every bad field."""
+    """Submitted values as typed values; RecordErrors names every bad field. Computed fields
+    are not taken (they are recomputed), nor are file fields (uploaded apart)."""
     values, errors, chinese = {}, {}, {}
-    for spec in runtime.definition.fields:
+    for spec in runtime.definition.column_fields:
         name = spec["name"]
-        if partial and name not in data:
+        if spec.get("compute") or (partial and name not in data):
             continue
         try:
             raw = data.get(name)
@@ -104,21 +126,136 @@ def clean_values(
             )
         except FieldError as exc:
             errors[name], chinese[name] = exc.message, exc.chinese
-    unknown = set(data) - {f["name"] for f in runtime.definition.fields} - {"org_node_id", "id"}
-    for name in sorted(unknown):
+    for spec in runtime.definition.table_fields:
+        if spec["name"] not in data:
+            continue
+        try:
+            values[spec["name"]] = clean_rows(spec, data[spec["name"]])
+        except RecordErrors as exc:
+            errors.update(exc.errors)
+            chinese.update(exc.chinese)
+    known = {f["name"] for f in runtime.definition.fields} | READ_ONLY_KEYS
+    for name in sorted(set(data) - known):
         errors[name], chinese[name] = "is not a field of this entity", "不是此数据类型的字段"
     if errors:
         raise RecordErrors(errors, chinese)
     return values
 
 
-def create_record(session: Session, runtime: EntityRuntime, data: dict[str, Any], username: str):
-    values = clean_values(runtime, data)
-    record = runtime.model(**values, created_by=username)
+def clean_rows(spec: dict, rows: Any) -> list[dict[str, Any]]:
+    """The rows of a `table` field: a list of objects, each cell checked; errors are named
+    `field[row].column` (rows counted from 1, as people count them)."""
+    name = spec["name"]
+    limit = min(spec.get("max_rows", MAX_CHILD_ROWS), MAX_CHILD_ROWS)
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise RecordErrors({name: "must be a list of objects"}, {name: "应为若干行"})
+    if len(rows) > limit:
+        raise RecordErrors({name: f"at most {limit} rows"}, {name: f"最多 {limit} 行"})
+    if len(rows) < spec.get("min_rows", 0):
+        raise RecordErrors(
+            {name: f"at least {spec['min_rows']} rows"}, {name: f"至少 {spec['min_rows']} 行"}
+        )
+    cleaned, errors, chinese = [], {}, {}
+    children = {c["name"]: c for c in spec["fields"]}
+    for number, row in enumerate(rows, start=1):
+        values = {}
+        for child in spec["fields"]:
+            where = f"{name}[{number}].{child['name']}"
+            try:
+                if child.get("compute"):
+                    continue
+                values[child["name"]] = coerce_value(child, row.get(child["name"]))
+            except FieldError as exc:
+                errors[where], chinese[where] = exc.message, exc.chinese
+        for key in sorted(set(row) - set(children) - {"id", "position"}):
+            where = f"{name}[{number}].{key}"
+            errors[where], chinese[where] = "is not a field of this table", "不是此表格的字段"
+        cleaned.append(values)
+    if errors:
+        raise RecordErrors(errors, chinese)
+    return cleaned
+
+
+def child_rows(session: Session, runtime: EntityRuntime, record, field_name: str) -> list:
+    model = runtime.model.__children__[field_name]
+    return list(
+        session.scalars(
+            select(model).where(model.parent_id == record.id).order_by(model.position, model.id)
+        )
+    )
+
+
+def _rows_as_values(session, runtime, record) -> dict[str, list[dict]]:
+    return {
+        spec["name"]: [
+            {c["name"]: getattr(row, c["name"]) for c in spec["fields"]}
+            for row in child_rows(session, runtime, record, spec["name"])
+        ]
+        for spec in runtime.definition.table_fields
+    }
+
+
+def _write_rows(session, runtime, record, field_name: str, rows: list[dict]) -> None:
+    """Replace the rows of a table field (the parent's tenant and org node on each row)."""
+    model = runtime.model.__children__[field_name]
+    for old in child_rows(session, runtime, record, field_name):
+        session.delete(old)
+    for position, values in enumerate(rows):
+        session.add(
+            model(
+                **values,
+                parent_id=record.id,
+                position=position,
+                tenant_id=record.tenant_id,
+                org_node_id=record.org_node_id,
+            )
+        )
+
+
+def _compute(session, runtime, record, values: dict, rows: dict) -> None:
+    """Recompute the computed fields from the record as it will be saved."""
+    definition = runtime.definition
+    if not any(f.get("compute") for f in definition.fields):
+        return
+    merged = {f["name"]: getattr(record, f["name"], None) for f in definition.column_fields}
+    merged.update({k: v for k, v in values.items() if k in merged})
+    current_rows = _rows_as_values(session, runtime, record) if record.id else {}
+    current_rows.update(rows)
+    compute_values(definition, merged, current_rows)
+    for spec in definition.column_fields:
+        if spec.get("compute"):
+            values[spec["name"]] = merged[spec["name"]]
+
+
+def _split(runtime: EntityRuntime, values: dict) -> tuple[dict, dict]:
+    tables = {f["name"] for f in runtime.definition.table_fields}
+    rows = {k: v for k, v in values.items() if k in tables}
+    return {k: v for k, v in values.items() if k not in tables}, rows
+
+
+def create_record(
+    session: Session,
+    runtime: EntityRuntime,
+    data: dict[str, Any],
+    username: str,
+    user=None,
+    commit: bool = True,
+):
+    """A new record from submitted values: checked, its state an initial one, its computed
+    fields computed, its child rows written; audited by the flush. `commit=False` leaves the
+    transaction open (an import commits all its rows at once)."""
+    values, rows = _split(runtime, clean_values(runtime, data))
+    check_new(runtime.definition, values)
+    record = runtime.model(created_by=username)
     if data.get("org_node_id"):
-        record.org_node_id = int(data["org_node_id"])
+        record.org_node_id = _node_id(data["org_node_id"])
+    _compute(session, runtime, record, values, rows)
+    for name, value in values.items():
+        setattr(record, name, value)
     session.add(record)
     session.flush()
+    for name, child_values in rows.items():
+        _write_rows(session, runtime, record, name, child_values)
     session.add(
         Lineage(
             record_table=runtime.definition.table,
@@ -129,32 +266,107 @@ def create_record(session: Session, runtime: EntityRuntime, data: dict[str, Any]
             org_node_id=record.org_node_id,
         )
     )
-    session.commit()
+    session.flush()
+    if commit:
+        session.commit()
     return record
 
 
-def update_record(session: Session, runtime: EntityRuntime, record, data: dict[str, Any]):
-    for name, value in clean_values(runtime, data, partial=True).items():
+def _node_id(raw: Any) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise RecordErrors(
+            {"org_node_id": "must be the id of a store"}, {"org_node_id": "应为门店编号"}
+        ) from None
+
+
+def update_record(
+    session: Session, runtime: EntityRuntime, record, data: dict[str, Any], user=None
+):
+    """Change a record: only the fields sent; a state change must be a declared transition the
+    user's role may take; computed fields recomputed; child rows replaced when sent."""
+    values, rows = _split(runtime, clean_values(runtime, data, partial=True))
+    check_change(runtime.definition, record, values, user)
+    _compute(session, runtime, record, values, rows)
+    for name, value in values.items():
         setattr(record, name, value)
     if data.get("org_node_id"):
-        record.org_node_id = int(data["org_node_id"])
+        record.org_node_id = _node_id(data["org_node_id"])
+    session.flush()
+    for name, child_values in rows.items():
+        _write_rows(session, runtime, record, name, child_values)
+    for spec in runtime.definition.table_fields:  # rows follow their record to its store
+        if spec["name"] not in rows:
+            for row in child_rows(session, runtime, record, spec["name"]):
+                row.org_node_id = record.org_node_id
+    if runtime.definition.file_fields:
+        from app.configuration.attachments import move_files
+
+        move_files(session, runtime, record)
     session.commit()
     return record
 
 
-def delete_record(session: Session, record) -> None:
+def delete_record(session: Session, record, runtime: EntityRuntime | None = None) -> None:
+    """Delete a record with its child rows and files (all audited)."""
+    if runtime is not None:
+        from app.configuration.attachments import delete_files_of
+
+        for spec in runtime.definition.table_fields:
+            for row in child_rows(session, runtime, record, spec["name"]):
+                session.delete(row)
+        delete_files_of(session, runtime, record)
     session.delete(record)
     session.commit()
 
 
 def record_to_dict(
-    runtime: EntityRuntime, record, hidden: set[str] | frozenset[str] = frozenset()
+    runtime: EntityRuntime,
+    record,
+    hidden: set[str] | frozenset[str] = frozenset(),
+    session: Session | None = None,
+    file_url=None,
 ) -> dict[str, Any]:
-    """The record as JSON values, the `hidden` fields masked (app.configuration.masking)."""
+    """The record as JSON values, the `hidden` fields masked (app.configuration.masking); with
+    a session, its child rows and its files (`file_url(file)` makes their addresses)."""
     result = {name: to_json(getattr(record, name)) for name in SYSTEM_FIELDS}
-    for spec in runtime.definition.fields:
+    for spec in runtime.definition.column_fields:
         value = to_json(getattr(record, spec["name"]))
         result[spec["name"]] = mask_value(value) if spec["name"] in hidden else value
+    if session is None:
+        return result
+    for spec in runtime.definition.table_fields:
+        result[spec["name"]] = [
+            {
+                "id": row.id,
+                **{
+                    c["name"]: (
+                        mask_value(to_json(getattr(row, c["name"])))
+                        if f"{spec['name']}.{c['name']}" in hidden
+                        else to_json(getattr(row, c["name"]))
+                    )
+                    for c in spec["fields"]
+                },
+            }
+            for row in child_rows(session, runtime, record, spec["name"])
+        ]
+    if runtime.definition.file_fields:
+        from app.configuration.attachments import files_of
+
+        files = files_of(session, runtime, record)
+        for spec in runtime.definition.file_fields:
+            result[spec["name"]] = [
+                {
+                    "id": f.id,
+                    "name": f.filename,
+                    "size": f.size,
+                    "content_type": f.content_type,
+                    "url": file_url(f) if file_url else None,
+                }
+                for f in files
+                if f.field == spec["name"]
+            ]
     return result
 
 

@@ -3,6 +3,7 @@ every published entity), installed packs and documents with their versions."""
 
 from __future__ import annotations
 
+import base64
 import io
 
 from flask import abort, flash, g, redirect, request, send_file, url_for
@@ -16,8 +17,21 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit.models import AuditAction
 from app.audit.recorder import record_event
-from app.configuration import masking, records
-from app.configuration.forms import record_form, submitted_values
+from app.configuration import (
+    attachments,
+    masking,
+    records,
+    related,
+    spreadsheets,
+    states,
+)
+from app.configuration.forms import (
+    record_form,
+    reference_choices,
+    submitted_rows,
+    submitted_values,
+    table_rows,
+)
 from app.configuration.install import publish_version
 from app.configuration.models import DocumentVersion, InstalledPack
 from app.configuration.reading import (
@@ -25,6 +39,7 @@ from app.configuration.reading import (
     load_schema,
 )
 from app.configuration.runtime import REGISTRY, EntityRuntime
+from app.errors import BadInput, answer_or_raise, form_error
 from app.extensions import db
 from app.tenancy.scope import ScopeViolation
 from app.web.base import DealerModelView, build_workbook, labelled
@@ -63,27 +78,60 @@ def display(runtime: EntityRuntime, spec: dict, value, lang: str) -> str:
     return str(value)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _workbook(data: bytes, name: str):
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype=XLSX)
+
+
 class EntityRecordsView(BaseView):
-    """Serves /entities/<name>/…: list, show, add, edit, delete and export of any entity, read
-    from the registry on each request so a publish shows up without a restart."""
+    """Serves /entities/<name>/…: list, show, add, edit, delete, state transitions, files, and
+    Excel import and export of any entity, read from the registry on each request so a publish
+    shows up without a restart."""
 
     route_base = "/entities"
     default_view = "catalogue"
+    # The engine's extra screens share the permissions of the roles' ordinary levels: reading a
+    # file is showing, a transition or a file's deletion is editing, an import is adding.
+    method_permission_name = {
+        "catalogue": "catalogue",
+        "records": "records",
+        "show": "show",
+        "add": "add",
+        "edit": "edit",
+        "delete": "delete",
+        "export": "export",
+        "transition": "edit",
+        "file": "show",
+        "delete_file": "edit",
+        "import_records": "add",
+        "export_rows": "export",
+        "import_rows": "edit",
+    }
 
     def _context(self, runtime: EntityRuntime) -> dict:
         lang = _lang()
         definition = runtime.definition
-        columns = [c for c in definition.body.get("list_columns", []) if definition.field(c)]
-        columns = columns or [f["name"] for f in definition.fields[:6]]
+        column_names = {f["name"] for f in definition.column_fields}
+        columns = [c for c in definition.body.get("list_columns", []) if c in column_names]
+        columns = columns or [f["name"] for f in definition.column_fields[:6]]
         hidden = masking.hidden_fields(definition, g.user)
         return {
             "entity": runtime,
             "lang": lang,
             "title": definition.label(lang),
             "fields": definition.fields,
+            "column_fields": definition.column_fields,
             "columns": [definition.field(c) for c in columns],
-            "display": lambda spec, value: shown(runtime, spec, value, lang, hidden),
+            "display": lambda spec, value, name=None: shown(
+                runtime, spec, value, lang, hidden, name
+            ),
+            "label": lambda item: (
+                (item.get("label") or {}).get(lang) or (item.get("label") or {}).get("zh", "")
+            ),
             "can_write": records.permission(runtime, g.user) == "write",
+            "store_name": _store_name,
         }
 
     @expose("/")
@@ -127,69 +175,181 @@ class EntityRecordsView(BaseView):
         runtime = entity_or_404(name)
         record = records.get_record(db.session, runtime, record_id) or abort(404)
         lineage = records.lineage_of(db.session, runtime.definition.table, record_id)
+        definition = runtime.definition
+        grids = {
+            spec["name"]: records.child_rows(db.session, runtime, record, spec["name"])
+            for spec in definition.table_fields
+        }
+        files = attachments.files_of(db.session, runtime, record) if definition.file_fields else []
+        state = None
+        if definition.states:
+            current = getattr(record, definition.states["field"])
+            state = {
+                "field": definition.states["field"],
+                "current": current,
+                "transitions": states.transitions_from(definition, current, g.user),
+            }
         _audit_unmasked(runtime, [record.id], "show")
         return self.render_template(
             "configuration/entity_show.html",
             record=record,
             lineage=lineage,
+            grids=grids,
+            files=files,
+            state=state,
+            references=related.references_shown(db.session, runtime, record, g.user),
+            sections=related.related_sections(db.session, runtime, record, g.user),
             **self._context(runtime),
         )
+
+    def _save(self, runtime: EntityRuntime, record=None):
+        """The add and edit screens: the form, its grids of child rows and its files."""
+        name = runtime.definition.name
+        posted = request.method == "POST"
+        data = request.form if posted else None
+        form = record_form(db.session, runtime, _lang(), data, obj=record, user=g.user)
+        hidden = _mask_form(form, runtime, record, data is None) if record is not None else set()
+        grids = table_rows(db.session, runtime, record)
+        extra_errors: dict[str, str] = {}
+        existing = record.id if record is not None else None
+        if posted:
+            grids = submitted_rows(request.form, runtime)
+        if posted and form.validate():
+            values = {**submitted_values(form, runtime), **grids}
+            for field_name in hidden:  # a masked field left empty keeps its value
+                if values.get(field_name) in (None, ""):
+                    values.pop(field_name, None)
+            try:
+                if record is None:
+                    record = records.create_record(
+                        db.session, runtime, values, g.user.username, user=g.user, commit=False
+                    )
+                else:
+                    records.update_record(db.session, runtime, record, values, user=g.user)
+                self._store_uploads(runtime, record)
+                db.session.commit()
+            except records.RecordErrors as exc:
+                db.session.rollback()
+                messages = exc.messages(_lang())
+                extra = {k: v for k, v in messages.items() if getattr(form, k, None) is None}
+                _attach_errors(form, {k: v for k, v in messages.items() if k not in extra})
+                extra_errors.update(extra)
+            except Exception as exc:
+                if not form_error(form, exc):
+                    raise
+            else:
+                flash(_("Saved"), "success")
+                return redirect(url_for(".show", name=name, record_id=record.id))
+            grids = {k: [*v, *({} for _ in range(3))] for k, v in grids.items()}
+            if existing is None:
+                record = None  # the add failed: nothing was kept
+        sectioned = {
+            n for s in runtime.definition.body.get("form_sections", []) for n in s["fields"]
+        }
+        tenant_id = _user_tenant()
+        return self.render_template(
+            "configuration/entity_form.html",
+            form=form,
+            record=record,
+            grids=grids,
+            files=attachments.files_of(db.session, runtime, record)
+            if record is not None and record.id and runtime.definition.file_fields
+            else [],
+            unsectioned=[
+                f["name"] for f in runtime.definition.fields if f["name"] not in sectioned
+            ],
+            grid_errors=lambda name: [
+                (k, v) for k, v in extra_errors.items() if k == name or k.startswith(name + "[")
+            ],
+            reference_choices=lambda spec: reference_choices(db.session, spec, tenant_id),
+            **self._context(runtime),
+        )
+
+    def _store_uploads(self, runtime: EntityRuntime, record) -> None:
+        for spec in runtime.definition.file_fields:
+            for upload in request.files.getlist(spec["name"]):
+                if upload and upload.filename:
+                    attachments.save_file(
+                        db.session,
+                        runtime,
+                        record,
+                        spec["name"],
+                        upload.filename,
+                        upload.read(attachments.HARD_MAX_MB * attachments.MB + 1),
+                        g.user.username,
+                    )
 
     @expose("/<name>/add", methods=["GET", "POST"])
     @has_access
     def add(self, name: str):
-        runtime = entity_or_404(name, "write")
-        form = record_form(
-            db.session, runtime, _lang(), request.form if request.method == "POST" else None
-        )
-        if request.method == "POST" and form.validate():
-            try:
-                record = records.create_record(
-                    db.session, runtime, submitted_values(form, runtime), g.user.username
-                )
-            except records.RecordErrors as exc:
-                db.session.rollback()
-                _attach_errors(form, exc.messages(_lang()))
-            else:
-                flash(_("Saved"), "success")
-                return redirect(url_for(".show", name=name, record_id=record.id))
-        return self.render_template(
-            "configuration/entity_form.html", form=form, **self._context(runtime)
-        )
+        return self._save(entity_or_404(name, "write"))
 
     @expose("/<name>/<int:record_id>/edit", methods=["GET", "POST"])
     @has_access
     def edit(self, name: str, record_id: int):
         runtime = entity_or_404(name, "write")
         record = records.get_record(db.session, runtime, record_id) or abort(404)
-        data = request.form if request.method == "POST" else None
-        form = record_form(db.session, runtime, _lang(), data, obj=record)
-        hidden = _mask_form(form, runtime, record, data is None)
-        if request.method == "POST" and form.validate():
-            values = submitted_values(form, runtime)
-            for name in hidden:  # a masked field left empty keeps its value
-                if values.get(name) in (None, ""):
-                    values.pop(name, None)
-            try:
-                records.update_record(db.session, runtime, record, values)
-            except records.RecordErrors as exc:
-                db.session.rollback()
-                _attach_errors(form, exc.messages(_lang()))
-            else:
-                flash(_("Saved"), "success")
-                return redirect(url_for(".show", name=name, record_id=record.id))
-        return self.render_template(
-            "configuration/entity_form.html", form=form, record=record, **self._context(runtime)
-        )
+        return self._save(runtime, record)
 
     @expose("/<name>/<int:record_id>/delete", methods=["POST"])
     @has_access
     def delete(self, name: str, record_id: int):
         runtime = entity_or_404(name, "write")
         record = records.get_record(db.session, runtime, record_id) or abort(404)
-        records.delete_record(db.session, record)
+        records.delete_record(db.session, record, runtime)
         flash(_("Deleted"), "info")
         return redirect(url_for(".records", name=name))
+
+    @expose("/<name>/<int:record_id>/transition", methods=["POST"])
+    @has_access
+    def transition(self, name: str, record_id: int):
+        """Move the record along one of its state transitions (the show page's buttons)."""
+        runtime = entity_or_404(name, "write")
+        record = records.get_record(db.session, runtime, record_id) or abort(404)
+        if not runtime.definition.states:
+            abort(404)
+        target = request.form.get("to", "")
+        try:
+            records.update_record(
+                db.session, runtime, record, {runtime.definition.states["field"]: target}, g.user
+            )
+        except Exception as exc:
+            return answer_or_raise(exc)
+        flash(_("Saved"), "success")
+        return redirect(url_for(".show", name=name, record_id=record_id))
+
+    @expose("/<name>/<int:record_id>/files/<int:file_id>")
+    @has_access
+    def file(self, name: str, record_id: int, file_id: int):
+        """A file of a record, only to those who see the record (else 404, as if absent)."""
+        runtime = entity_or_404(name)
+        record = records.get_record(db.session, runtime, record_id) or abort(404)
+        found = attachments.get_file(db.session, runtime, record, file_id) or abort(404)
+        try:
+            data = attachments.read_bytes(found)
+        except OSError:
+            abort(404)
+        inline = found.content_type.startswith("image/") or found.content_type.endswith("pdf")
+        response = send_file(
+            io.BytesIO(data),
+            mimetype=found.content_type,
+            as_attachment=not inline,
+            download_name=found.filename,
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+    @expose("/<name>/<int:record_id>/files/<int:file_id>/delete", methods=["POST"])
+    @has_access
+    def delete_file(self, name: str, record_id: int, file_id: int):
+        runtime = entity_or_404(name, "write")
+        record = records.get_record(db.session, runtime, record_id) or abort(404)
+        found = attachments.get_file(db.session, runtime, record, file_id) or abort(404)
+        attachments.delete_file(db.session, found)
+        db.session.commit()
+        flash(_("Deleted"), "info")
+        return redirect(url_for(".edit", name=name, record_id=record_id))
 
     @expose("/<name>/export")
     @has_access
@@ -197,37 +357,145 @@ class EntityRecordsView(BaseView):
         runtime = entity_or_404(name)
         lang = _lang()
         count, rows = records.list_records(db.session, runtime, page=0, page_size=100_000)
-        fields = runtime.definition.fields
+        fields = runtime.definition.column_fields
         hidden = masking.hidden_fields(runtime.definition, g.user)
         data = build_workbook(
-            [f["label"].get(lang) or f["label"]["zh"] for f in fields],
+            [f["label"].get(lang) or f["label"]["zh"] for f in fields] + [_("Store")],
             (
                 [shown(runtime, f, getattr(row, f["name"]), lang, hidden) for f in fields]
+                + [_store_name(row.org_node_id)]
                 for row in rows
             ),
         )
-        unmasked = [f for f in masking.masked_fields(runtime.definition) if f not in hidden]
-        record_event(
-            db.session,
-            AuditAction.EXPORT,
-            tenant_id=_user_tenant(),
-            org_node_id=getattr(g.user, "org_node_id", None),
-            entity=runtime.definition.table,
-            detail={"rows": len(rows), "unmasked": unmasked},
+        _audit_export(runtime, len(rows), hidden)
+        return _workbook(data, f"{name}.xlsx")
+
+    @expose("/<name>/import", methods=["GET", "POST"])
+    @has_access
+    def import_records(self, name: str):
+        """Upload a filled template: all rows or none (or only the good rows when asked); the
+        bad rows come back as a workbook naming each row and column."""
+        runtime = entity_or_404(name, "write")
+        if request.args.get("template"):
+            return _workbook(
+                spreadsheets.template(runtime.definition.fields), f"{name}-template.xlsx"
+            )
+        result = None
+        if request.method == "POST":
+            upload = request.files.get("file")
+            mode = request.form.get("mode", "all")
+            try:
+                if upload is None or not upload.filename:
+                    raise BadInput("choose a file", "请选择文件", field="file")
+                data = upload.read(spreadsheets.MAX_IMPORT_BYTES + 1)
+                result = spreadsheets.import_records(db.session, runtime, data, g.user, mode)
+            except Exception as exc:
+                return answer_or_raise(exc)
+            if result.error_workbook and request.form.get("download"):
+                return _workbook(result.error_workbook, f"{name}-errors.xlsx")
+            if result.ok:
+                flash(_("Imported %(count)s rows", count=result.saved), "success")
+                return redirect(url_for(".records", name=name))
+        return self.render_template(
+            "configuration/entity_import.html",
+            result=result,
+            error_link=_data_link(result),
+            **self._context(runtime),
         )
-        db.session.commit()
-        return send_file(
-            io.BytesIO(data),
-            as_attachment=True,
-            download_name=f"{name}.xlsx",
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+
+    @expose("/<name>/<int:record_id>/rows/<field_name>/export")
+    @has_access
+    def export_rows(self, name: str, record_id: int, field_name: str):
+        runtime = entity_or_404(name)
+        record = records.get_record(db.session, runtime, record_id) or abort(404)
+        spec = runtime.definition.field(field_name)
+        if spec is None or spec["type"] != "table":
+            abort(404)
+        lang = _lang()
+        hidden = masking.hidden_fields(runtime.definition, g.user)
+        rows = records.child_rows(db.session, runtime, record, field_name)
+        data = spreadsheets.export_rows(
+            spec["fields"],
+            rows,
+            lambda c, row: shown(
+                runtime, c, getattr(row, c["name"]), lang, hidden, f"{field_name}.{c['name']}"
+            ),
+        )
+        _audit_export(runtime, len(rows), hidden, record_id=record.id, table=field_name)
+        return _workbook(data, f"{name}-{record_id}-{field_name}.xlsx")
+
+    @expose("/<name>/<int:record_id>/rows/<field_name>/import", methods=["GET", "POST"])
+    @has_access
+    def import_rows(self, name: str, record_id: int, field_name: str):
+        runtime = entity_or_404(name, "write")
+        record = records.get_record(db.session, runtime, record_id) or abort(404)
+        spec = runtime.definition.field(field_name)
+        if spec is None or spec["type"] != "table":
+            abort(404)
+        if request.args.get("template"):
+            return _workbook(
+                spreadsheets.template(spec["fields"], with_store=False),
+                f"{name}-{field_name}-template.xlsx",
+            )
+        result = None
+        if request.method == "POST":
+            upload = request.files.get("file")
+            mode = request.form.get("mode", "all")
+            try:
+                if upload is None or not upload.filename:
+                    raise BadInput("choose a file", "请选择文件", field="file")
+                data = upload.read(spreadsheets.MAX_IMPORT_BYTES + 1)
+                result = spreadsheets.import_rows(
+                    db.session, runtime, record, field_name, data, g.user, mode
+                )
+            except Exception as exc:
+                return answer_or_raise(exc)
+            if result.error_workbook and request.form.get("download"):
+                return _workbook(result.error_workbook, f"{name}-{field_name}-errors.xlsx")
+            if result.ok:
+                flash(_("Imported %(count)s rows", count=result.saved), "success")
+                return redirect(url_for(".show", name=name, record_id=record_id))
+        return self.render_template(
+            "configuration/entity_import.html",
+            result=result,
+            error_link=_data_link(result),
+            record=record,
+            table=spec,
+            **self._context(runtime),
         )
 
 
-def shown(runtime: EntityRuntime, spec: dict, value, lang: str, hidden: set[str]) -> str:
+def _data_link(result) -> str | None:
+    """The error workbook as a link the page carries (only the bad rows: small)."""
+    if result is None or not result.error_workbook:
+        return None
+    return f"data:{XLSX};base64," + base64.b64encode(result.error_workbook).decode("ascii")
+
+
+def _store_name(node_id) -> str:
+    from app.organisation.models import OrgNode
+
+    node = db.session.get(OrgNode, node_id)
+    return node.name if node is not None else str(node_id)
+
+
+def _audit_export(runtime: EntityRuntime, rows: int, hidden, **detail) -> None:
+    unmasked = [f for f in masking.masked_fields(runtime.definition) if f not in hidden]
+    record_event(
+        db.session,
+        AuditAction.EXPORT,
+        tenant_id=_user_tenant(),
+        org_node_id=getattr(g.user, "org_node_id", None),
+        entity=runtime.definition.table,
+        detail={"rows": rows, "unmasked": unmasked, **detail},
+    )
+    db.session.commit()
+
+
+def shown(runtime: EntityRuntime, spec: dict, value, lang: str, hidden: set[str], name=None) -> str:
     """A value as the user may see it: a masked field starred unless their role may see it."""
     text = display(runtime, spec, value, lang)
-    return masking.mask_value(text) if spec["name"] in hidden else text
+    return masking.mask_value(text) if (name or spec["name"]) in hidden else text
 
 
 def _audit_unmasked(runtime: EntityRuntime, record_ids, how: str, columns=None) -> None:
@@ -238,7 +506,7 @@ def _audit_unmasked(runtime: EntityRuntime, record_ids, how: str, columns=None) 
 def _mask_form(form, runtime: EntityRuntime, record, fresh: bool) -> set[str]:
     """Masked fields of an edit form: for a user who may not see them, emptied, with the starred
     value as placeholder (left empty, the value is kept); for one who may, audited."""
-    hidden = masking.hidden_fields(runtime.definition, g.user)
+    hidden = {n for n in masking.hidden_fields(runtime.definition, g.user) if "." not in n}
     if not hidden:
         if fresh:
             _audit_unmasked(runtime, [record.id], "edit form")
@@ -355,8 +623,6 @@ def register(appbuilder) -> None:
         label=_l("Custom data"),
         icon="fa-table",
         category=category,
-        category_label=_l("Configuration"),
-        category_icon="fa-cogs",
     )
     appbuilder.add_view(
         DocumentView, "Documents", label=_l("Documents"), icon="fa-file-text-o", category=category

@@ -1,0 +1,602 @@
+"""What the entity engine gives every entity (issue #17), tried on a non-HR entity: the demo
+pack's 代送检预约 (vehicle_inspection_booking) with its child rows of items, a photo, document
+scans, fields computed from the owner's ID number, states booked → picked up → inspected →
+returned, a deposit card masked by role, Excel import and export, and the 年审提醒 it points at
+showing it inline. Each feature is also tried across the walls: another tenant and a sibling
+store see nothing of it."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from openpyxl import Workbook, load_workbook
+from PIL import Image
+from sqlalchemy import inspect, select
+
+from app.audit.models import AuditRecord
+from app.configuration import runtime as runtime_module
+from app.configuration.computed import Computation, ComputeError, age
+from app.configuration.entities import EntityDefinition, plan_changes
+from app.configuration.field_types import check_bank_card, check_id_number, check_landline
+from app.configuration.models import EntityAttachment
+from app.configuration.reading import PackError
+from app.configuration.runtime import REGISTRY
+from app.extensions import db
+from app.identifiers import InvalidIdentifier
+from app.security import roles as r
+from app.tenancy.scope import system_scope, use_scope
+from tests.app.conftest import api_token, build_world, install_for, write_pack
+from tests.app.conftest import login as _login
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTITIES = ROOT / "metadata/packs/demo/entities"
+ID_1990_MALE = "110105199003070017"  # hand-checked below: 1990-03-07, 男 (17th digit odd)
+CARD = "6222021234567890128"  # passes Luhn
+
+
+def _doc(name: str) -> dict:
+    return yaml.safe_load((ENTITIES / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def publish_reaches_at_once(monkeypatch):
+    monkeypatch.setattr(runtime_module, "CHECK_EVERY_SECONDS", 0)
+
+
+@pytest.fixture(scope="module")
+def world(app, tmp_path_factory):
+    roles = {
+        "admin": (r.TENANT_ADMIN, "hq"),
+        "mgr_a": (r.STORE_MANAGER, "store_a"),
+        "adv_a": (r.SERVICE_ADVISOR, "store_a"),
+        "adv_b": (r.SERVICE_ADVISOR, "store_b"),
+        "fin": (r.FINANCE, "hq"),
+        "ren": (r.RENEWAL_SPECIALIST, "store_a"),
+    }
+    world = build_world(app, roles)
+    other = build_world(app, {"admin": (r.TENANT_ADMIN, "hq")})
+    folder = tmp_path_factory.mktemp("packs")
+    documents = [_doc("annual_inspection_reminder"), _doc("vehicle_inspection_booking")]
+    for target in (world, other):
+        install_for(app, target, write_pack(folder / str(target.tenant_id), "engine", "1.0.0", documents))
+    world.other = other
+    return world
+
+
+def login(client, username):
+    """Sign in as `username`, signing out whoever was signed in."""
+    client.get("/logout/")
+    return _login(client, username)
+
+
+def _headers(client, username):
+    return {"Authorization": f"Bearer {api_token(client, username)}"}
+
+
+def _booking(**extra):
+    return {
+        "plate": "沪A12345",
+        "booking_date": "2026-11-20",
+        "owner_name": "张三",
+        "owner_id_number": ID_1990_MALE,
+        "mobile": "13912345678",
+        "landline": "021 62345678",
+        "deposit_card": CARD,
+        "items": [
+            {"item": "尾气检测", "fee": "120.005", "passed": True, "inspector_mobile": "13800000001"},
+            {"item": "灯光检测", "fee": "30", "passed": False},
+        ],
+        **extra,
+    }
+
+
+def _create(client, world, user="mgr_a", **extra):
+    answer = client.post(
+        "/api/v1/vehicle_inspection_booking/",
+        json=_booking(**extra),
+        headers=_headers(client, world.users[user]),
+    )
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()["result"]
+
+
+# --- field types ---------------------------------------------------------------------------------
+
+
+def test_validated_types_check_their_standards():
+    assert check_id_number(ID_1990_MALE.lower()) == ID_1990_MALE
+    with pytest.raises(InvalidIdentifier, match="region"):
+        # a valid check character but no such province (99)
+        check_id_number("990105199003070010")
+    with pytest.raises(InvalidIdentifier, match="check character"):
+        check_id_number("110105199003070011")
+    assert check_bank_card("6222 0212 3456 7890 128") == CARD
+    with pytest.raises(InvalidIdentifier, match="Luhn"):
+        check_bank_card("6222021234567890127")
+    assert check_landline("(0755)2234567-89") == "0755-2234567-89"
+    with pytest.raises(InvalidIdentifier):
+        check_landline("12345678")
+
+
+def test_bad_values_are_refused_naming_each_field(client, world):
+    answer = client.post(
+        "/api/v1/vehicle_inspection_booking/",
+        json=_booking(
+            owner_id_number="110105199003070011",
+            deposit_card="6222021234567890127",
+            mobile="1234",
+            landline="abc",
+            items=[{"item": "尾气检测", "fee": "十元"}, {"fee": "1", "colour": "red"}],
+        ),
+        headers=_headers(client, world.users["mgr_a"]),
+    )
+    assert answer.status_code == 422
+    body = json.dumps(answer.get_json(), ensure_ascii=False)
+    for name in (
+        "owner_id_number",
+        "deposit_card",
+        "mobile",
+        "landline",
+        "items[1].fee",
+        "items[2].item",
+        "items[2].colour",
+    ):
+        assert name in body, name
+
+
+# --- child rows, computed fields, audit -----------------------------------------------------------
+
+
+def test_child_rows_and_computed_fields(app, client, world):
+    created = _create(client, world, owner_birth_date="1970-01-01", total_fee="9999")
+    # computed from the ID number and the rows; submitted computed values are ignored
+    assert created["owner_birth_date"] == "1990-03-07"
+    assert created["owner_sex"] == "male"
+    assert created["owner_age"] == age(datetime.date(1990, 3, 7))
+    assert created["total_fee"] == "150.01"  # 120.005 → 120.01 half-up, + 30.00
+    assert [row["item"] for row in created["items"]] == ["尾气检测", "灯光检测"]
+    assert created["items"][0]["fee"] == "120.01"
+    headers = _headers(client, world.users["mgr_a"])
+    url = f"/api/v1/vehicle_inspection_booking/{created['id']}"
+    # PUT without the rows leaves them; with them replaces them and recomputes
+    assert len(client.put(url, json={"owner_name": "李四"}, headers=headers).get_json()["result"]["items"]) == 2
+    changed = client.put(
+        url, json={"items": [{"item": "外观", "fee": "50"}], "owner_id_number": ""}, headers=headers
+    ).get_json()["result"]
+    assert changed["total_fee"] == "50.00"
+    assert changed["owner_birth_date"] is None and changed["owner_age"] is None
+    table = f"x{world.tenant_id}_vehicle_inspection_booking__items"
+    with use_scope(system_scope()):
+        assert table in inspect(db.engine).get_table_names()
+        audited = db.session.scalars(
+            select(AuditRecord).where(AuditRecord.entity == table)
+        ).all()
+    assert {a.action for a in audited} >= {"insert", "delete"}
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            secured = connection.exec_driver_sql(
+                f"SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = '{table}'"
+            ).one()
+        assert tuple(secured) == (True, True)
+    # the other tenant and the sibling store see neither the record nor its rows
+    for username in (world.other.users["admin"], world.users["adv_b"]):
+        assert client.get(url, headers=_headers(client, username)).status_code == 404
+    with use_scope(system_scope()):
+        runtime = REGISTRY.get(db.session, "vehicle_inspection_booking", world.tenant_id)
+        child = runtime.model.__children__["items"]
+        rows = db.session.scalars(select(child).where(child.parent_id == created["id"])).all()
+    assert {row.org_node_id for row in rows} == {world.store_a}
+
+
+def test_computed_expressions_are_checked():
+    assert Computation("age(birth)", {"birth"}).evaluate({"birth": None}) is None
+    for bad, why in (
+        ("__import__('os')", "unknown function"),
+        ("birth.year", "Attribute"),
+        ("nosuch(birth)", "unknown function"),
+        ("other + 1", "not a field"),
+        ("[1][0]", "not allowed"),
+    ):
+        with pytest.raises(ComputeError, match=why):
+            Computation(bad, {"birth"})
+
+
+# --- states ---------------------------------------------------------------------------------------
+
+
+def test_states_move_only_along_their_transitions(client, world):
+    headers = _headers(client, world.users["adv_a"])
+    started_late = client.post(
+        "/api/v1/vehicle_inspection_booking/",
+        json=_booking(status="returned"),
+        headers=headers,
+    )
+    assert started_late.status_code == 422 and started_late.get_json()["field"] == "status"
+    created = _create(client, world, user="adv_a")
+    assert created["status"] == "booked"
+    url = f"/api/v1/vehicle_inspection_booking/{created['id']}"
+    skipped = client.put(url, json={"status": "returned"}, headers=headers)
+    assert skipped.status_code == 409 and skipped.get_json()["field"] == "status"
+    # an advisor may not cancel (store managers may)
+    refused = client.post(f"{url}/_transition", json={"to": "cancelled"}, headers=headers)
+    assert refused.status_code == 409 and refused.get_json()["code"] == "transition_role"
+    assert client.post(f"{url}/_transition", json={"to": "picked_up"}, headers=headers).status_code == 200
+    missing = client.post(f"{url}/_transition", json={"to": "inspected"}, headers=headers)
+    assert missing.status_code == 422 and missing.get_json()["field"] == "inspection_result"
+    done = client.post(
+        f"{url}/_transition", json={"to": "inspected", "inspection_result": "passed"}, headers=headers
+    )
+    assert done.status_code == 200 and done.get_json()["result"]["status"] == "inspected"
+    # the screen: the show page offers the one next step, and the form refuses a jump
+    login(client, world.users["adv_a"])
+    page = client.get(f"/entities/vehicle_inspection_booking/{created['id']}/").get_data(as_text=True)
+    assert 'data-to="returned"' in page and 'data-to="cancelled"' not in page
+    jump = client.post(
+        f"/entities/vehicle_inspection_booking/{created['id']}/transition",
+        data={"to": "booked", "csrf_token": _csrf(client, created["id"])},
+        headers={"Referer": f"/entities/vehicle_inspection_booking/{created['id']}/"},
+    )
+    assert jump.status_code in (302, 409)
+    assert client.get(url, headers=headers).get_json()["result"]["status"] == "inspected"
+    moved = client.post(
+        f"/entities/vehicle_inspection_booking/{created['id']}/transition",
+        data={"to": "returned", "csrf_token": _csrf(client, created["id"])},
+    )
+    assert moved.status_code == 302
+    assert client.get(url, headers=headers).get_json()["result"]["status"] == "returned"
+
+
+def _csrf(client, record_id) -> str:
+    return _csrf_of(client, f"/entities/vehicle_inspection_booking/{record_id}/")
+
+
+# --- masking --------------------------------------------------------------------------------------
+
+
+def test_sensitive_fields_are_masked_by_role_everywhere(client, world):
+    created = _create(client, world)
+    url = f"/api/v1/vehicle_inspection_booking/{created['id']}"
+
+    def seen(user):
+        return client.get(url, headers=_headers(client, world.users[user])).get_json()["result"]
+
+    advisor, manager, finance = seen("adv_a"), seen("mgr_a"), seen("fin")
+    assert advisor["deposit_card"] != CARD and "*" in advisor["deposit_card"]
+    assert advisor["owner_id_number"].startswith("110") and "*" in advisor["owner_id_number"]
+    assert advisor["mobile"] == "139****5678"
+    assert advisor["items"][0]["inspector_mobile"] == "138****0001"
+    assert manager["deposit_card"] == CARD and "*" in manager["owner_id_number"]
+    assert finance["deposit_card"] == CARD
+    # a masked field cannot be searched for
+    guess = client.get(
+        "/api/v1/vehicle_inspection_booking/",
+        query_string={"deposit_card": CARD},
+        headers=_headers(client, world.users["adv_a"]),
+    )
+    assert guess.status_code == 400
+    # the screen and the export mask alike; the export is audited with what it showed
+    login(client, world.users["adv_a"])
+    page = client.get(f"/entities/vehicle_inspection_booking/{created['id']}/").get_data(as_text=True)
+    assert CARD not in page and ID_1990_MALE not in page and "13912345678" not in page
+    exported = client.get("/entities/vehicle_inspection_booking/export")
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    cells = {str(c.value) for row in sheet.iter_rows() for c in row}
+    assert CARD not in cells and ID_1990_MALE not in cells
+    assert "车主身份证号" in cells
+    with use_scope(system_scope()):
+        audit = db.session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.action == "export", AuditRecord.username == world.users["adv_a"])
+        ).all()
+    assert audit and json.loads(audit[-1].detail or "{}").get("unmasked") == []
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+
+def _png(size=(40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_photo_and_attachments_are_checked_stored_and_walled(app, client, world):
+    created = _create(client, world, user="adv_a")
+    base = f"/api/v1/vehicle_inspection_booking/{created['id']}"
+    headers = _headers(client, world.users["adv_a"])
+
+    def upload(field, name, data):
+        return client.post(
+            f"{base}/files/{field}",
+            data={"file": (io.BytesIO(data), name)},
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+
+    photo = upload("vehicle_photo", "car.png", _png())
+    assert photo.status_code == 201, photo.get_json()
+    assert photo.get_json()["result"]["content_type"] == "image/jpeg"  # re-encoded
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    for field, name, data in (
+        ("vehicle_photo", "x.svg", svg),
+        ("documents", "x.html", b"<html><script>alert(1)</script></html>"),
+        ("documents", "fake.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
+        ("documents", "big.pdf", b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024)),
+        ("vehicle_photo", "empty.jpg", b""),
+        ("documents", "book.xlsx", _workbook([["a"]])),  # office files are not accepted here
+    ):
+        refused = upload(field, name, data)
+        assert refused.status_code in (400, 422), (name, refused.get_json())
+        assert field in json.dumps(refused.get_json()), name
+    pdf = upload("documents", "../../etc/保单.pdf", b"%PDF-1.4\n%%EOF\n")
+    assert pdf.status_code == 201
+    assert pdf.get_json()["result"]["name"] == "保单.pdf"
+    second_photo = upload("vehicle_photo", "car2.png", _png((10, 10)))
+    record = client.get(base, headers=headers).get_json()["result"]
+    assert [f["id"] for f in record["vehicle_photo"]] == [second_photo.get_json()["id"]]
+    file_url = record["documents"][0]["url"]
+    assert client.get(file_url, headers=headers).data.startswith(b"%PDF")
+    screen_url = f"/entities/vehicle_inspection_booking/{created['id']}/files/{second_photo.get_json()['id']}"
+    login(client, world.users["adv_a"])
+    shown = client.get(screen_url)
+    assert shown.status_code == 200 and shown.data.startswith(b"\xff\xd8\xff")
+    # the walls: a sibling store's user and another tenant's admin get nothing
+    for username in (world.users["adv_b"], world.other.users["admin"]):
+        assert client.get(file_url, headers=_headers(client, username)).status_code == 404
+        login(client, username)
+        assert client.get(screen_url).status_code == 404
+    with use_scope(system_scope()):
+        stored = db.session.scalars(
+            select(EntityAttachment).where(EntityAttachment.record_id == created["id"])
+        ).all()
+        assert all(Path(app.config["STORAGE_PATH"], "entity-files", f.storage_key).is_file() for f in stored)
+        audited = db.session.scalars(
+            select(AuditRecord).where(AuditRecord.entity == "entity_attachment")
+        ).all()
+    assert {a.action for a in audited} >= {"insert", "delete"}  # the replaced photo
+
+
+# --- relations ------------------------------------------------------------------------------------
+
+
+def test_relations_show_on_both_sides(client, world):
+    mgr = _headers(client, world.users["mgr_a"])
+    reminder = client.post(
+        "/api/v1/annual_inspection_reminder/",
+        json={"plate": "沪B54321", "due_date": "2026-12-31"},
+        headers=mgr,
+    ).get_json()
+    booking = _create(client, world, plate="沪B54321", reminder=reminder["id"])
+    related = client.get(
+        f"/api/v1/annual_inspection_reminder/{reminder['id']}", headers=mgr
+    ).get_json()["result"]["_related"]
+    assert [row["id"] for row in related["vehicle_inspection_booking"]] == [booking["id"]]
+    assert related["vehicle_inspection_booking"][0]["values"]["total_fee"] == "150.01"
+    login(client, world.users["mgr_a"])
+    reminder_page = client.get(f"/entities/annual_inspection_reminder/{reminder['id']}/").get_data(as_text=True)
+    assert "代送检预约" in reminder_page and f"/entities/vehicle_inspection_booking/{booking['id']}/" in reminder_page
+    booking_page = client.get(f"/entities/vehicle_inspection_booking/{booking['id']}/").get_data(as_text=True)
+    assert f"/entities/annual_inspection_reminder/{reminder['id']}/" in booking_page
+    assert "沪B54321 (#" in booking_page
+    # a reminder of the sibling store cannot be pointed at (another tenant's live in their own
+    # table, so an id there only ever means a record of this tenant's)
+    foreign = client.post(
+        "/api/v1/annual_inspection_reminder/",
+        json={"plate": "沪C11111", "due_date": "2026-12-31"},
+        headers=_headers(client, world.users["adv_b"]),
+    ).get_json()
+    refused = client.post(
+        "/api/v1/vehicle_inspection_booking/",
+        json=_booking(reminder=foreign["id"]),
+        headers=mgr,
+    )
+    assert refused.status_code == 422
+
+
+# --- import and export ----------------------------------------------------------------------------
+
+
+def _workbook(rows) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+IMPORT_HEADER = ["车牌号*", "预约日期", "车主姓名", "车主身份证号", "状态", "押金退款卡号", "门店"]
+
+
+def test_import_is_all_or_nothing_with_a_row_error_workbook(client, world):
+    login(client, world.users["mgr_a"])
+    template = client.get("/entities/vehicle_inspection_booking/import?template=1")
+    header = [c.value for c in load_workbook(io.BytesIO(template.data)).active[1]]
+    assert "车牌号*" in header and "出生日期" not in header and "检测项目" not in header
+    rows = [
+        IMPORT_HEADER,
+        ["沪A88881", "2026-11-01", "王五", ID_1990_MALE, "已预约", CARD, "浦东店"],
+        ["沪A88882", datetime.datetime(2026, 11, 2), "赵六", None, "booked", None, None],
+        ["NOTAPLATE", "2026-11-03", "钱七", "110105199003070011", "已交车", None, "火星店"],
+    ]
+    headers = _headers(client, world.users["mgr_a"])
+
+    def count():
+        return client.get(
+            "/api/v1/vehicle_inspection_booking/", query_string={"q": "沪A8888"}, headers=headers
+        ).get_json()["count"]
+
+    answer = client.post(
+        "/api/v1/vehicle_inspection_booking/_import",
+        data={"file": (io.BytesIO(_workbook(rows)), "b.xlsx")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 422
+    errors = answer.get_json()["errors"]
+    assert {(e["row"], e["column"]) for e in errors} == {(4, "车牌号"), (4, "车主身份证号"), (4, "门店")}
+    assert count() == 0  # nothing half-imported
+    # the screen gives the error workbook: row and column named, the bad cells marked
+    page = client.post(
+        "/entities/vehicle_inspection_booking/import",
+        data={"file": (io.BytesIO(_workbook(rows[:3] + [[*rows[3][:6], None]])), "b.xlsx"), "mode": "all", "csrf_token": _csrf_of(client, "/entities/vehicle_inspection_booking/import")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "没有导入" in page or "Nothing was imported" in page
+    assert count() == 0
+    workbook = client.post(
+        "/entities/vehicle_inspection_booking/import",
+        data={"file": (io.BytesIO(_workbook(rows)), "b.xlsx"), "mode": "all", "download": "1", "csrf_token": _csrf_of(client, "/entities/vehicle_inspection_booking/import")},
+        content_type="multipart/form-data",
+    )
+    sheet = load_workbook(io.BytesIO(workbook.data)).active
+    assert sheet.cell(1, 1).value == "行号" and sheet.cell(1, sheet.max_column).value == "错误"
+    assert sheet.cell(2, 1).value == 4
+    assert "第4行 [车牌号]" in sheet.cell(2, sheet.max_column).value
+    assert sheet.cell(2, 2).fill.fgColor.rgb.endswith("FFC7CE")
+    # the third row's state is not an initial one: refused too, once its plate is right
+    fixed = [*rows[:3], ["沪A88883", "2026-11-03", "钱七", None, "已交车", None, None]]
+    state_refused = client.post(
+        "/api/v1/vehicle_inspection_booking/_import",
+        data={"file": (io.BytesIO(_workbook(fixed)), "b.xlsx")},
+        headers=headers,
+        content_type="multipart/form-data",
+    ).get_json()
+    assert state_refused["errors"][0]["column"] == "状态"
+    good = client.post(
+        "/api/v1/vehicle_inspection_booking/_import",
+        data={"file": (io.BytesIO(_workbook(rows)), "b.xlsx"), "mode": "good_rows"},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert good.status_code == 422 and good.get_json()["saved"] == 2
+    assert count() == 2
+    imported = client.get(
+        "/api/v1/vehicle_inspection_booking/", query_string={"q": "沪A88881"}, headers=headers
+    ).get_json()["result"][0]
+    assert imported["owner_birth_date"] == "1990-03-07" and imported["status"] == "booked"
+    with use_scope(system_scope()):
+        assert db.session.scalars(
+            select(AuditRecord).where(AuditRecord.action == "import", AuditRecord.username == world.users["mgr_a"])
+        ).all()
+    # another tenant's import never lands in this tenant, and a sibling store is no target
+    sibling = client.post(
+        "/api/v1/vehicle_inspection_booking/_import",
+        data={"file": (io.BytesIO(_workbook([IMPORT_HEADER, ["沪A77771", "2026-11-01", "甲", None, None, None, "闵行店"]])), "b.xlsx")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert sibling.status_code == 422
+
+
+def _csrf_of(client, url) -> str:
+    page = client.get(url).get_data(as_text=True)
+    found = re.search(r'<meta name="csrf-token" content="([^"]*)"', page)
+    return found.group(1) if found else ""
+
+
+def test_child_rows_import_and_export_through_the_record(client, world):
+    created = _create(client, world)
+    login(client, world.users["mgr_a"])
+    base = f"/entities/vehicle_inspection_booking/{created['id']}/rows/items"
+    rows = [["项目*", "费用*", "合格"]] + [[f"项目{i}", f"{i}.5", "是"] for i in range(30)]
+    bad = [*rows, ["", "abc", "否"]]
+    refused = client.post(
+        f"{base}/import",
+        data={"file": (io.BytesIO(_workbook(bad)), "r.xlsx"), "csrf_token": _csrf_of(client, f"{base}/import")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "费用" in refused and "32" in refused
+    headers = _headers(client, world.users["mgr_a"])
+    url = f"/api/v1/vehicle_inspection_booking/{created['id']}"
+    assert len(client.get(url, headers=headers).get_json()["result"]["items"]) == 2
+    ok = client.post(
+        f"{base}/import",
+        data={"file": (io.BytesIO(_workbook(rows)), "r.xlsx"), "csrf_token": _csrf_of(client, f"{base}/import")},
+        content_type="multipart/form-data",
+    )
+    assert ok.status_code == 302
+    record = client.get(url, headers=headers).get_json()["result"]
+    assert len(record["items"]) == 32 and record["total_fee"] == "600.01"
+    exported = load_workbook(io.BytesIO(client.get(f"{base}/export").data)).active
+    assert exported.max_row == 33 and exported.cell(1, 1).value == "项目"
+    login(client, world.users["adv_b"])
+    assert client.get(f"{base}/export").status_code == 404
+
+
+# --- screens --------------------------------------------------------------------------------------
+
+
+def test_screens_add_a_record_with_rows_and_a_photo(client, world):
+    login(client, world.users["mgr_a"])
+    form = client.get("/entities/vehicle_inspection_booking/add").get_data(as_text=True)
+    assert 'name="items-0-item"' in form and 'type="file"' in form and "自动计算" in form
+    assert 'value="picked_up"' not in form  # a new record starts booked
+    token = _csrf_of(client, "/entities/vehicle_inspection_booking/add")
+    data = {
+        "csrf_token": token,
+        "org_node_id": str(world.store_a),
+        "plate": "沪A66666",
+        "booking_date": "2026-11-05",
+        "status": "booked",
+        "owner_name": "孙八",
+        "owner_id_number": ID_1990_MALE,
+        "items-count": "3",
+        "items-0-item": "尾气",
+        "items-0-fee": "10",
+        "items-1-item": "灯光",
+        "items-1-fee": "abc",
+        "vehicle_photo": (io.BytesIO(_png()), "car.png"),
+    }
+    bad = client.post("/entities/vehicle_inspection_booking/add", data=data, content_type="multipart/form-data")
+    assert bad.status_code == 200 and "items[2].fee" in bad.get_data(as_text=True)
+    data["items-1-fee"] = "20"
+    data["vehicle_photo"] = (io.BytesIO(_png()), "car.png")
+    saved = client.post("/entities/vehicle_inspection_booking/add", data=data, content_type="multipart/form-data")
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    page = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "尾气" in page and "30.00" in page and "1990-03-07" in page and "dc-photo" in page
+    assert "检测项目" in page and "取车" in page
+
+
+# --- schema changes -------------------------------------------------------------------------------
+
+
+def _items(body: dict) -> dict:
+    return next(f for f in body["fields"] if f["name"] == "items")
+
+
+def test_publishing_changes_child_tables_safely(app, client, world, tmp_path):
+    document = _doc("vehicle_inspection_booking")
+    body = document["body"]
+    old = EntityDefinition(body["name"], world.tenant_id, body)
+    grown = json.loads(json.dumps(body))
+    _items(grown)["fields"].append({"name": "station", "label": {"zh": "检测站"}, "type": "string"})
+    grown["fields"].append(
+        {"name": "notes_rows", "label": {"zh": "备注"}, "type": "table", "fields": [{"name": "note", "label": {"zh": "备注"}, "type": "text"}]}
+    )
+    plan = plan_changes(old, EntityDefinition(body["name"], world.tenant_id, grown))
+    assert not plan.refusals
+    assert {str(c) for c in plan.changes} == {"add_child_column items.station", "create_child_table notes_rows"}
+    shrunk = json.loads(json.dumps(body))
+    _items(shrunk)["fields"].pop()
+    assert "items.inspector_mobile was removed" in plan_changes(old, EntityDefinition(body["name"], world.tenant_id, shrunk)).refusals[0]
+    document = {**document, "version": "1.1.0", "body": grown}
+    install_for(app, world, write_pack(tmp_path, "engine", "1.1.0", [_doc("annual_inspection_reminder"), document]))
+    with use_scope(system_scope()):
+        columns = {c["name"] for c in inspect(db.engine).get_columns(f"x{world.tenant_id}_vehicle_inspection_booking__items")}
+        assert "station" in columns
+    broken = json.loads(json.dumps(grown))
+    broken["fields"][7]["compute"] = "open('x')"
+    broken["states"]["transitions"][0]["to"] = "nowhere"
+    with pytest.raises(PackError) as refused:
+        install_for(app, world, write_pack(tmp_path / "b", "engine", "1.2.0", [_doc("annual_inspection_reminder"), {**document, "version": "1.2.0", "body": broken}]))
+    text = str(refused.value)
+    assert "fields[7].compute" in text and "unknown function 'open'" in text
+    assert "transitions[0].to" in text
