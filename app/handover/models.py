@@ -31,7 +31,7 @@ class HandoverRecord(TenantScoped, Model):
     successor_name: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(String(32), default=HandoverReason.LEAVING)
     login_stopped: Mapped[bool] = mapped_column(Boolean, default=False)
-    counts: Mapped[dict] = mapped_column(JSON, default=dict, comment="assignment key → rows moved")
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[str | None] = mapped_column(String(255))
     created_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)

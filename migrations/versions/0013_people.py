@@ -43,7 +43,6 @@ def upgrade():
                 sa.Integer(),
                 sa.ForeignKey("ab_user.id", name="fk_customer_owner_id"),
                 nullable=True,
-                comment="客户归属",
             )
         )
         batch.create_index("ix_customer_owner_id", ["owner_id"])
