@@ -49,7 +49,7 @@ class BaseConfig:
     FAB_CREATE_DB = False  # Alembic owns the schema
     FAB_UPDATE_PERMS = True
     FAB_SECURITY_MANAGER_CLASS = "app.security.manager.DealerSecurityManager"
-    FAB_INDEX_VIEW = "app.organisation.views.HomeView"
+    FAB_INDEX_VIEW = "app.web.home.HomeView"
     FAB_API_SWAGGER_UI = True
     FAB_ADD_SECURITY_API = True
     FAB_PASSWORD_COMPLEXITY_ENABLED = True

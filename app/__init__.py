@@ -50,6 +50,9 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
         appbuilder = AppBuilder(update_perms=schema_ready)
         appbuilder.init_app(app, db.session)
         _register_capabilities(appbuilder)
+        from app.web.navigation import arrange_menu
+
+        arrange_menu(appbuilder)  # business groups of the side menu, before the roles' menu access
         _limit_token_endpoints(app, appbuilder)
         if schema_ready and app.config.get("FAB_UPDATE_PERMS"):
             from app.security.roles import sync_roles
@@ -57,6 +60,9 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
             sync_roles(appbuilder)
     init_request_scope(app)
     init_security_headers(app)
+    from app.web.navigation import init_navigation
+
+    init_navigation(app)
     from app.errors import init_errors
 
     init_errors(app)

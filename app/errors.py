@@ -357,17 +357,68 @@ def screen_answer(error: DomainError) -> Response:
     return Response(_error_page(error.status, message), status=error.status)
 
 
-def _error_page(status: int, message: str) -> str:
+# What a screen says for each status: a title and a sentence, in English and Chinese.
+STATUS_TEXTS: dict[int, tuple[Text, Text]] = {
+    400: (
+        ("Bad request", "请求有误"),
+        ("The request could not be understood.", "请求的格式不正确，请返回重试。"),
+    ),
+    401: (("Please log in", "请先登录"), ("Log in to see this page.", "登录后才能查看此页面。")),
+    403: (
+        ("No access", "无权访问"),
+        ("Your role does not allow this page.", "您的角色无权查看此页面，如需开通请联系管理员。"),
+    ),
+    404: (
+        ("Page not found", "页面不存在"),
+        (
+            "This page or record does not exist, or is outside what you may see.",
+            "此页面或记录不存在，或不在您的查看范围内。",
+        ),
+    ),
+    405: (
+        ("Not allowed", "不支持此操作"),
+        ("This page does not accept that.", "此页面不支持该操作方式。"),
+    ),
+    413: (
+        ("Too large", "内容过大"),
+        ("What was sent is too large.", "提交的内容过大，请缩小后重试。"),
+    ),
+    429: (("Too many requests", "操作过于频繁"), ("Please wait and try again.", "请稍候再试。")),
+    500: (
+        ("Something went wrong", "系统出错了"),
+        (
+            "The error was recorded. Try again; if it keeps happening, tell your administrator.",
+            "错误已记录。请稍后重试；如果问题持续，请联系管理员。",
+        ),
+    ),
+    503: (("Unavailable", "服务暂不可用"), ("Please try again later.", "请稍后再试。")),
+}
+
+
+def status_texts(status: int, lang: str) -> tuple[str, str]:
+    """(title, sentence) for `status` in `lang`: of the status, else of its class (4xx, 5xx)."""
+    texts = STATUS_TEXTS.get(status) or STATUS_TEXTS[500 if status >= 500 else 400]
+    return _pick(texts[0], lang), _pick(texts[1], lang)
+
+
+def _error_page(status: int, message: str | None = None) -> str:
     from flask import current_app
 
+    title, sentence = status_texts(status, request_language())
     appbuilder = current_app.appbuilder
-    return render_template(
-        "dealercover/error.html",
-        status=status,
-        message=message,
-        appbuilder=appbuilder,
-        base_template=appbuilder.base_template,
-    )
+    try:
+        return render_template(
+            "dealercover/error.html",
+            status=status,
+            title=title,
+            message=message or sentence,
+            appbuilder=appbuilder,
+            base_template=appbuilder.base_template,
+        )
+    except Exception:  # the page itself failed (a broken database behind the menu): plain text
+        log.exception("error page for %s could not be rendered", status)
+        _rollback()
+        return f"<!DOCTYPE html><title>{status}</title><h1>{status} {title}</h1><p>{sentence}</p>"
 
 
 def form_error(form, exc: BaseException) -> bool:
@@ -454,10 +505,18 @@ def answer_or_raise(exc: BaseException) -> Response:
 
 
 def _http_answer(exc: HTTPException):
-    """werkzeug's own answers (404, 405, 413 …) stay as they are on screens and become JSON in
-    the same shape on APIs."""
-    if not is_api_request() or exc.code is None or exc.code < 400:
+    """werkzeug's own answers (404, 405, 413, 500 …): a page of the console on screens, in the
+    user's language; JSON in the same shape as our refusals on APIs."""
+    if exc.code is None or exc.code < 400:
         return exc
+    if not is_api_request():
+        if exc.code == 500:
+            _rollback()
+        response = Response(_error_page(exc.code), status=exc.code, mimetype="text/html")
+        for name, value in exc.get_headers():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value  # Allow (405), Retry-After (429, 503)
+        return response
     if exc.code == 500:
         log.error("unhandled error on %s %s", request.method, request.path)
         _rollback()

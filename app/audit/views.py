@@ -63,8 +63,6 @@ def register(appbuilder) -> None:
         "Audit trail",
         label=_l("Audit trail"),
         icon="fa-history",
-        category="Monitoring",
-        category_label=_l("Monitoring"),
-        category_icon="fa-heartbeat",
+        category="System",
     )
     appbuilder.add_api(AuditRecordApi)

@@ -395,15 +395,13 @@ class ArrivalAlertView(BaseView):
 
 
 def register(appbuilder) -> None:
-    category = "Arrivals"
+    category = "Services"
     appbuilder.add_view(
         ArrivalsView,
         "Arrivals today",
         label=_l("Arrivals today"),
         icon="fa-car",
         category=category,
-        category_label=_l("Arrivals"),
-        category_icon="fa-video-camera",
     )
     appbuilder.add_view(
         WalkInLeadView,
@@ -420,14 +418,14 @@ def register(appbuilder) -> None:
         category=category,
     )
     appbuilder.add_view(
-        CameraView, "Cameras", label=_l("Cameras"), icon="fa-video-camera", category=category
+        CameraView, "Cameras", label=_l("Cameras"), icon="fa-video-camera", category="System"
     )
     appbuilder.add_view(
         CameraMonitorView,
         "Camera agents",
         label=_l("Camera agents"),
         icon="fa-video-camera",
-        category="Monitoring",
+        category="System",
     )
     appbuilder.add_view_no_menu(ArrivalAlertView)
     appbuilder.add_api(CameraIngestApi)

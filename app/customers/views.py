@@ -133,15 +133,13 @@ class VehicleApi(DealerModelApi):
 
 
 def register(appbuilder) -> None:
-    category = "Customers"
+    category = "Issuing"
     appbuilder.add_view(
         CustomerView,
         "Customers",
         label=_l("Customers"),
         icon="fa-users",
         category=category,
-        category_label=_l("Customers"),
-        category_icon="fa-users",
     )
     appbuilder.add_view(
         VehicleView, "Vehicles", label=_l("Vehicles"), icon="fa-car", category=category

@@ -324,15 +324,34 @@ def _chinese(label) -> str:
         return str(label)
 
 
+# The demo people's names: username → (family name 姓, given name 名).
+DEMO_NAMES = {
+    "admin": ("周", "建国"),
+    "tenant.admin": ("王", "芳"),
+    "region.manager": ("李", "强"),
+    "store.manager": ("张", "伟"),
+    "insurance.desk": ("刘", "洋"),
+    "renewal.specialist": ("陈", "静"),
+    "service.advisor": ("杨", "磊"),
+    "finance": ("赵", "敏"),
+    "hr": ("黄", "丽"),
+    "implementer": ("吴", "昊"),
+    "other.desk": ("孙", "悦"),
+}
+
+
 def ensure_user(appbuilder, username: str, role_name: str, node: OrgNode | None):
     sm = appbuilder.sm
     role = sm.find_role(role_name)
     user = sm.find_user(username=username)
+    family, given = DEMO_NAMES.get(username, (_chinese(r.ROLE_LABELS[role_name]), username))
+    if user is not None and user.first_name == username.split(".")[0]:
+        user.first_name, user.last_name = given, family  # named by an older loader
     if user is None:
         user = sm.user_model(
             username=username,
-            first_name=username.split(".")[0],
-            last_name=_chinese(r.ROLE_LABELS[role_name]),
+            first_name=given,
+            last_name=family,
             email=f"{username}@demo.dealercover.local",
             active=True,
             roles=[role],

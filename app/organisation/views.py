@@ -1,9 +1,9 @@
-"""Screens and REST APIs of the organisation: home with the tree, tenants, nodes, brands, cities."""
+"""Screens and REST APIs of the organisation: the tree, tenants, nodes, brands, cities (the home
+page is app/web/home.py)."""
 
 from __future__ import annotations
 
-from flask import g
-from flask_appbuilder import BaseView, IndexView, expose
+from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
@@ -43,16 +43,6 @@ def _tree_context() -> dict:
         "kind_labels": NODE_KIND_LABELS,
         "tenant_kind_labels": TENANT_KIND_LABELS,
     }
-
-
-class HomeView(IndexView):
-    index_template = "dealercover/home.html"
-
-    @expose("/")
-    def index(self):
-        user = getattr(g, "user", None)
-        context = _tree_context() if user is not None and user.is_authenticated else {}
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, **context)
 
 
 class OrgTreeView(BaseView):
@@ -165,16 +155,13 @@ class CityApi(DealerModelApi):
 
 
 def register(appbuilder) -> None:
-    category, icon = "Organisation", "fa-sitemap"
-    label = _l("Organisation")
+    category = "System"
     appbuilder.add_view(
         OrgTreeView,
         "Org tree",
         label=_l("Organisation tree"),
         icon="fa-sitemap",
         category=category,
-        category_label=label,
-        category_icon=icon,
     )
     appbuilder.add_view(
         OrgNodeView,

@@ -452,8 +452,6 @@ def register(appbuilder) -> None:
         href="/policies/list/",
         icon="fa-file-text-o",
         category="Policies",
-        category_label="保单",
-        category_icon="fa-file-text",
     )
     appbuilder.add_view_no_menu(PolicyPersonalDataView)
     appbuilder.add_view(

@@ -27,8 +27,6 @@ def register(appbuilder: AppBuilder) -> None:
         label=_l("Quote and issue"),
         icon="fa-calculator",
         category="Issuing",
-        category_label=_l("Issuing"),
-        category_icon="fa-file-text-o",
     )
     appbuilder.add_view_no_menu(QuoteFeesView)
     appbuilder.add_view(
@@ -39,5 +37,5 @@ def register(appbuilder: AppBuilder) -> None:
         "Service contracts",
         label=_l("Service contracts"),
         icon="fa-handshake-o",
-        category="Issuing",
+        category="Services",
     )
