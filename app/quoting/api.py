@@ -85,10 +85,9 @@ class QuoteApi(BaseApi):
             started,
             wait_seconds=services.longest_timeout(started) if wait else 0,
         )
-        quote = services.refresh(db.session, started.quote)
+        data = presenting.quote_data(services.refresh(db.session, started.quote))
         db.session.commit()
-        status = 201 if wait else 202
-        return self.response(status, **presenting.quote_data(quote))
+        return self.response(201 if wait else 202, **data)
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()
@@ -107,8 +106,9 @@ class QuoteApi(BaseApi):
             404: {description: no such quote in your scope}
         """
         quote = services.refresh(db.session, services.get_quote(db.session, pk))
-        db.session.commit()
-        return self.response(200, **presenting.quote_data(quote))
+        data = presenting.quote_data(quote)
+        db.session.commit()  # answers marked 超时 by refresh
+        return self.response(200, **data)
 
     @expose("/<int:pk>/packages", methods=["GET"])
     @protect()

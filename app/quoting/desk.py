@@ -125,7 +125,9 @@ class DeskView(BaseView):
         started = services.start_quote(db.session, scope, request.get_json(silent=True))
         db.session.commit()
         services.launch(current_app._get_current_object(), scope, started)
-        return jsonify(presenting.quote_data(services.refresh(db.session, started.quote))), 202
+        data = presenting.quote_data(services.refresh(db.session, started.quote))
+        db.session.commit()
+        return jsonify(data), 202
 
     @expose("/quote/<int:pk>")
     @has_access_api
@@ -133,8 +135,9 @@ class DeskView(BaseView):
     @json_endpoint
     def quote_status(self, pk: int):
         quote = services.refresh(db.session, services.get_quote(db.session, pk))
-        db.session.commit()
-        return jsonify(presenting.quote_data(quote))
+        data = presenting.quote_data(quote)
+        db.session.commit()  # answers marked 超时 by refresh
+        return jsonify(data)
 
     @expose("/quote/<int:pk>/packages")
     @has_access_api

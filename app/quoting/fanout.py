@@ -14,13 +14,15 @@ pending row."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
@@ -118,16 +120,18 @@ class Fanout:
                 if not batch:
                     self._writing = False
                     return
-            self._write(batch)
+            with self._lock:
+                last = self._written + len(batch) >= len(self.calls)
+            self._write(batch, last)
             with self._lock:
                 self._written += len(batch)
                 if self._written >= len(self.calls):
                     self.done.set()
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
+    def _write(self, batch: list[dict[str, Any]], last: bool) -> None:
         with self.app.app_context(), use_scope(self.scope):
             try:
-                record_answers(self.calls[0].session_id, batch)
+                record_answers(self.calls[0].session_id, batch, finish=last)
                 db.session.commit()
             except Exception:
                 db.session.rollback()
@@ -177,12 +181,12 @@ def _write_statement(columns: tuple[str, ...]):
     return statement
 
 
-def record_answers(session_id: int, batch: list[dict[str, Any]]) -> None:
+def record_answers(session_id: int, batch: list[dict[str, Any]], finish: bool = True) -> None:
     """Write answers over their pending rows, all answers of the same shape in one statement (a
-    late answer over a row already marked 超时 changes nothing), then mark the quote done when
-    none is pending. The statement names the session's own answer ids, from the rows
-    start_quote wrote in the caller's scope; on PostgreSQL row security holds it to the scope's
-    tenant as well."""
+    late answer over a row already marked 超时 changes nothing); with `finish` (the writer's
+    last batch), mark the quote done when none is pending. The statement names the session's own
+    answer ids, from the rows start_quote wrote in the caller's scope; on PostgreSQL row security
+    holds it to the scope's tenant as well."""
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for values in batch:
         columns = tuple(sorted(k for k in values if k != "answer_id"))
@@ -192,7 +196,8 @@ def record_answers(session_id: int, batch: list[dict[str, Any]]) -> None:
     connection = db.session.connection()
     for columns, rows in shapes.items():
         connection.execute(_write_statement(columns), rows)
-    _finish_session_if_complete(session_id)
+    if finish:
+        _finish_session_if_complete(session_id)
 
 
 def record_answer(call: CarrierCall, outcome: QuoteResult | CarrierError, elapsed_ms: int) -> None:
@@ -228,16 +233,44 @@ def answer_values(outcome: QuoteResult | CarrierError, valid_minutes: int) -> di
         "reasons": list(outcome.reasons),
         "lineage": {
             "documents": dict(outcome.lineage),
-            "explain": {line.line: to_data(line.explain) for line in outcome.lines},
+            "explain": {line.line: plain(line.explain) for line in outcome.lines},
             "trace": {line.line: trace_data(line.trace) for line in outcome.lines},
         },
     }
 
 
 def line_data(line) -> dict[str, Any]:
-    data = to_data(line)
+    data = plain(line)
     data.pop("trace", None)
     return data
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
+def plain(value: Any) -> Any:
+    """`contract.to_data`, the same output, several times faster: a quote converts some 1,500
+    values (14 carriers' lines and coverages) and to_data looks every dataclass's fields up
+    again for each. Field names are remembered per class; what is not a dataclass, mapping,
+    sequence or Decimal goes to to_data itself."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is Decimal:
+        return str(value)
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[kind] = tuple(
+            f.name for f in dataclasses.fields(value) if f.name != "tariff"
+        )
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return to_data(value)
 
 
 def trace_data(trace: Any) -> Any:

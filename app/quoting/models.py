@@ -111,7 +111,8 @@ class CarrierQuote(TenantScoped, Model):
     last_year_total: Mapped[decimal.Decimal | None] = mapped_column(MONEY)
     valid_until: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     reasons: Mapped[list[str] | None] = mapped_column(JSON)
-    lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Read when an order is issued, never by the desk's poll: loaded on first access.
+    lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     elapsed_ms: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
 

@@ -16,6 +16,7 @@ def money(value: Any) -> str | None:
 
 def quote_data(quote: QuoteSession) -> dict[str, Any]:
     best = best_answer(quote)
+    labels: dict[AnswerStatus, str] = {}  # each label translated once, not once per answer
     return {
         "id": quote.id,
         "reference": quote.reference,
@@ -26,17 +27,21 @@ def quote_data(quote: QuoteSession) -> dict[str, Any]:
         "terminal": str(quote.terminal),
         "progress": progress(quote),
         "best_answer_id": best.id if best else None,
-        "answers": [answer_data(a) for a in answers_sorted(quote)],
+        "answers": [answer_data(a, labels) for a in answers_sorted(quote)],
     }
 
 
-def answer_data(answer: CarrierQuote) -> dict[str, Any]:
+def answer_data(answer: CarrierQuote, labels: dict | None = None) -> dict[str, Any]:
+    labels = {} if labels is None else labels
+    label = labels.get(answer.status)
+    if label is None:
+        label = labels[answer.status] = str(ANSWER_STATUS_LABELS[answer.status])
     data: dict[str, Any] = {
         "id": answer.id,
         "carrier_key": answer.carrier_key,
         "carrier_name": answer.carrier_name,
         "status": str(answer.status),
-        "status_label": str(ANSWER_STATUS_LABELS[answer.status]),
+        "status_label": label,
         "reasons": answer.reasons or [],
         "elapsed_ms": answer.elapsed_ms,
     }

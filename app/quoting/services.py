@@ -159,9 +159,10 @@ def longest_timeout(started: StartedQuote) -> float:
 
 
 def refresh(session: Session, quote: QuoteSession) -> QuoteSession:
-    """The session as it stands, with answers overdue marked 超时 (the caller commits)."""
-    session.refresh(quote)
-    session.expire(quote, ["answers"])  # one SELECT of every answer, written by other threads
+    """The session as it stands, with answers overdue marked 超时 (the caller commits, after it
+    has read what it shows: a commit expires every loaded row). Only what the writer changes is
+    read again: the status, and every answer in one SELECT."""
+    session.expire(quote, ["status", "finished_at", "answers"])
     expire_overdue(quote, quote.request.get("timeouts", {}))
     return quote
 
@@ -314,9 +315,9 @@ def record_id(value: Any) -> int | None:
 
 
 def _line_data(line) -> dict[str, Any]:
-    from app.carriers.contract import to_data
+    from app.quoting.fanout import plain
 
-    return to_data(line)
+    return plain(line)
 
 
 def answers_sorted(quote: QuoteSession) -> Sequence[CarrierQuote]:

@@ -111,12 +111,12 @@ def test_answers_arriving_during_a_write_go_in_one_next_write(app, world, monkey
     keys = {c.answer_id: c.carrier_key for c in calls}
     real = fanout.record_answers
 
-    def recording(session_id, batch):
+    def recording(session_id, batch, **options):
         batches.append(sorted(keys[v["answer_id"]] for v in batch))
         if len(batches) == 1:  # the first write runs while the other four answers arrive
             gate.set()
             time.sleep(0.3)
-        real(session_id, batch)
+        real(session_id, batch, **options)
 
     monkeypatch.setattr(fanout, "record_answers", recording)
     assert fanout.fan_out(app, scope, calls).wait(10)
@@ -154,7 +154,7 @@ def test_a_write_that_fails_does_not_hang_the_quote(app, world, monkeypatch):
     clients = {key: Scripted(key) for key in CARRIERS}
     scope, quote_id, calls = started_quote(app, world, clients)
 
-    def broken(session_id, batch):
+    def broken(session_id, batch, **options):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(fanout, "record_answers", broken)
