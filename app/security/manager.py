@@ -56,6 +56,22 @@ class DealerSecurityManager(SecurityManager):
         _install_epoch_bump()
         user_logged_in.connect(_remember_epoch, current_app._get_current_object(), weak=False)
 
+    def register_views(self):
+        """Flask-AppBuilder's security screens, and 角色与权限: the roles by capability and
+        action (app/security/role_editor.py)."""
+        super().register_views()
+        if not current_app.config.get("FAB_ADD_SECURITY_VIEWS", True):
+            return
+        from app.security.role_editor import RoleEditorView
+
+        self.appbuilder.add_view(
+            RoleEditorView,
+            "Roles and permissions",
+            label="角色与权限",
+            icon="fa-id-card",
+            category="Security",
+        )
+
     # Identity look-ups happen before anyone's scope is known; they run in the platform's scope
     # and return only the user being identified.
     def load_user(self, pk):

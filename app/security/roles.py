@@ -67,8 +67,11 @@ SELF_SERVICE = {
 
 ORG = {"OrgTreeView": "read", "OrgNodeView": "read", "OrgNodeApi": "read", "TenantView": "read"}
 # Every role may open the custom-data screen; each entity document says who reads or writes it.
-CONFIGURATION = {
-    "EntityRecordsView": "write",
+CONFIGURATION = {"EntityRecordsView": "write"}
+# The configuration documents themselves (products, decision tables, fee agreements, packs) and
+# the rule simulator: for who maintains them (business admin, implementer) and finance (fee
+# agreements), not for the desk, the stores or the regions, who work with what they produce.
+CONFIGURATION_DOCUMENTS = {
     "RuleSimulatorView": "read",
     "DocumentView": "read",
     "DocumentVersionView": "read",
@@ -106,6 +109,7 @@ ROLE_POLICY: dict[str, dict[str, str]] = {
         "DealerUserView": "write",
         "AuditRecordView": "read",
         "AuditRecordApi": "read",
+        "RoleEditorView": "read",
         "JobRecordView": "write",
         "JobRecordApi": "read",
         **CAMERAS_WRITE,
@@ -131,8 +135,14 @@ ROLE_POLICY: dict[str, dict[str, str]] = {
         "VehicleView": "write",
         **ARRIVALS_READ,
     },
-    FINANCE: {**ORG, **REFERENCE, **CUSTOMERS_READ, "JobRecordView": "read"},
-    HR: {**ORG, "DealerUserView": "read"},
+    FINANCE: {
+        **ORG,
+        **REFERENCE,
+        **CUSTOMERS_READ,
+        "JobRecordView": "read",
+        **CONFIGURATION_DOCUMENTS,
+    },
+    HR: {**ORG, "DealerUserView": "read", "RoleEditorView": "read"},
     IMPLEMENTER: {
         **ORG,
         "DocumentEditorView": "write",
@@ -149,8 +159,12 @@ ROLE_POLICY: dict[str, dict[str, str]] = {
     },
 }
 
-for _policy in ROLE_POLICY.values():
-    _policy.update({k: v for k, v in CONFIGURATION.items() if k not in _policy})
+for _role, _policy in ROLE_POLICY.items():
+    _extra = {
+        **CONFIGURATION,
+        **(CONFIGURATION_DOCUMENTS if _role in (TENANT_ADMIN, IMPLEMENTER) else {}),
+    }
+    _policy.update({k: v for k, v in _extra.items() if k not in _policy})
 
 ALL_ROLES = [PLATFORM_ADMIN, *ROLE_POLICY]
 

@@ -58,6 +58,38 @@ def worlds(app):
     return mine, other
 
 
+def add_monitoring_rows(world) -> None:
+    """A target's reading and an incident in each store of the world (the scoping test's walls)."""
+    with use_scope(system_scope()):
+        for store in (world.store_a, world.store_b):
+            key = f"{world.tenant_id}:camera:WALL-{store}"
+            db.session.add_all(
+                [
+                    MonitorStatus(
+                        key=key,
+                        kind="camera",
+                        name=f"WALL-{store}",
+                        label="墙测试摄像头",
+                        state="down",
+                        provinces=["上海"],
+                        tenant_id=world.tenant_id,
+                        org_node_id=store,
+                    ),
+                    Incident(
+                        key=key,
+                        kind="camera",
+                        name=f"WALL-{store}",
+                        label="墙测试摄像头",
+                        provinces=["上海"],
+                        reportable=False,
+                        tenant_id=world.tenant_id,
+                        org_node_id=store,
+                    ),
+                ]
+            )
+        db.session.commit()
+
+
 class Switch:
     """A gateway the test turns off and on: the kind a later SMS plugin would register."""
 

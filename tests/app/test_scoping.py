@@ -33,6 +33,7 @@ from tests.app.conftest import (
 from tests.app.policies.factory import add_policy_rows
 from tests.app.quoting.factory import add_quoting_rows
 from tests.app.test_cameras import add_camera_rows
+from tests.app.test_monitoring import add_monitoring_rows
 
 
 def test_every_model_is_scoped_or_declared_global():
@@ -100,6 +101,9 @@ def worlds(app, tmp_path_factory):
     # A quote, an order with an item and a payment, and a service contract in each store.
     for world in (mine, other):
         add_quoting_rows(world)
+    # A monitored target and an incident in each store of each tenant.
+    for world in (mine, other):
+        add_monitoring_rows(world)
     # A job in each store of each tenant, so jobs have rows on both sides of every wall.
     for world in (mine, other):
         for suffix in ("desk", "deskb"):
