@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 import rules
 from app.carriers.contract import CoverageRequest, cents, coverage_inputs
 
+REMEMBERED = 4096  # prices kept per tariff (a tariff lives until a publish, or 30 s)
+
 
 @dataclass(frozen=True)
 class TariffPrice:
@@ -41,11 +43,19 @@ class PlatformTariff:
     """Products and rules in force on one date for one tenant (contract.Tariff)."""
 
     def __init__(
-        self, products: Mapping[str, Mapping], library: rules.Library, trace: bool = True
+        self,
+        products: Mapping[str, Mapping],
+        library: rules.Library,
+        trace: bool = True,
+        remember: bool = True,
     ) -> None:
         self.products = dict(products)
         self.library = library
         self.trace = trace
+        # Prices without trace by product, inputs and coverages: pricing is a pure function of
+        # the documents this tariff holds, and one quote asks 14 carriers the same 交强险 (the
+        # same facts; only 商业险 has each carrier's own coefficient).
+        self._remembered: dict[tuple, TariffPrice] | None = {} if remember else None
         for product in self.products.values():
             self._compile(product)
 
@@ -56,6 +66,7 @@ class PlatformTariff:
             return self
         other = object.__new__(PlatformTariff)
         other.products, other.library, other.trace = self.products, self.library, trace
+        other._remembered = self._remembered
         return other
 
     def _compile(self, product: Mapping) -> None:
@@ -77,6 +88,25 @@ class PlatformTariff:
         product_key: str,
         inputs: Mapping[str, Any],
         coverages: Sequence[CoverageRequest] = (),
+    ) -> TariffPrice:
+        key = None if self.trace or self._remembered is None else _key(inputs, coverages)
+        if key is not None:
+            key = (product_key, *key)
+            found = self._remembered.get(key)
+            if found is not None:
+                return found
+        priced = self._price(product_key, inputs, coverages)
+        if key is not None:
+            if len(self._remembered) >= REMEMBERED:
+                self._remembered.clear()
+            self._remembered[key] = priced
+        return priced
+
+    def _price(
+        self,
+        product_key: str,
+        inputs: Mapping[str, Any],
+        coverages: Sequence[CoverageRequest],
     ) -> TariffPrice:
         from app.quoting.pricing import price_product
 
@@ -104,6 +134,15 @@ class PlatformTariff:
             trace=trace,
             coverage_premiums=coverage_premiums,
         )
+
+
+def _key(inputs: Mapping[str, Any], coverages: Sequence[CoverageRequest]) -> tuple:
+    """The pricing inputs as a key that tells apart what compares equal but may price or show
+    differently (1 and True, Decimal 1.6 and 1.60): each value by its type and repr."""
+    return (
+        tuple(sorted((k, type(v), repr(v)) for k, v in inputs.items())),
+        tuple((c.code, repr(c.sum_insured), repr(sorted(c.options.items()))) for c in coverages),
+    )
 
 
 def platform_tariff(session: Session, tenant_id: int | None, on: datetime.date) -> PlatformTariff:
