@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class PlateRead:
     text: str
-    colour: str
+    colour: str | None  # None: not known (an ordinary plate in a colourless infra-red frame)
     confidence: float
     box: tuple[int, int, int, int]  # x, y, width, height in frame pixels
     crop: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -42,7 +42,13 @@ class CodeRead:
 
 
 PLATE_COLOURS = ("blue", "yellow", "green", "yellowgreen")
-COLOUR_ONLY_SCORE = 1.1  # shape score of a colour candidate read without a character row
+COLOUR_ONLY_SCORE = 1.1
+# per search, reads of another cut of a candidate that gave no plate (its colour outline, or
+# a double-row plate's two rows): not counted with the frame's reads, which must stay for the
+# candidates after it
+MAX_OTHER_CUTS = 2
+# at most this difference between a pixel's channels (99th percentile): a colourless frame
+COLOURLESS_SPREAD = 4  # shape score of a colour candidate read without a character row
 
 # a reading less confident than this is checked through other cuts of the plate
 VIEWS_BELOW = 0.8
@@ -89,6 +95,7 @@ class Reader:
         The frame is searched at 640 px width first; a large frame (1000 px or more) in which
         that found no plate is searched again at up to twice that width: a plate 100 px wide
         in a 1920 px frame is 33 px wide at 640, too small for the locator, 67 px at 1280."""
+        self.recogniser.colourless = is_colourless(frame_bgr)
         found = self._read_plates_at(frame_bgr, locate.WORK_WIDTH)
         width = frame_bgr.shape[1]
         if not found and width >= SECOND_PASS_FROM:
@@ -130,6 +137,7 @@ class Reader:
         ranked.sort(key=lambda r: -r[0])
         found: list[PlateRead] = []
         reads = 0
+        other_reads = 0  # reads of another cut (`other_cut`): one a search, apart from the rest
         for tried, (_rank, text_score, cand, corners) in enumerate(ranked):
             if reads >= self.max_reads or tried >= self.max_reads:
                 break
@@ -159,11 +167,18 @@ class Reader:
                 first = self.recogniser.last_probs[0]
                 reading, near = self.recogniser.read_plate_views(views, first)
                 reads += 1
+            weak = reading is None or reading.confidence < self.min_confidence
+            other = other_cut(frame_bgr, cand, corners, crop) if weak and text_score > 0 else None
+            if other is not None and other_reads < MAX_OTHER_CUTS:
+                again, _near = self.recogniser.read_plate_counted(other)
+                other_reads += 1
+                if again is not None and (reading is None or again.confidence > reading.confidence):
+                    reading, crop = again, other
             if reading is None or reading.confidence < self.min_confidence:
                 continue
             if any(p.text == reading.text for p in found):
                 continue
-            colour = plate_colour(reading.text, crop)
+            colour = plate_colour(reading.text, crop, self.recogniser.colourless)
             found.append(PlateRead(reading.text, colour, reading.confidence, cand.box, crop))
         return found
 
@@ -178,14 +193,21 @@ class Reader:
         (a crop with a wide margin, or a plate turned inside it)."""
         h, w = image_bgr.shape[:2]
         box = (0, 0, int(w), int(h))
+        self.recogniser.colourless = is_colourless(image_bgr)
         reading, near = self.recogniser.read_plate_counted(image_bgr)
         confidence = reading.confidence if reading else 0.0
         if confidence < self.views_below and (near or confidence >= VIEWS_ABOVE):
             views = [image_bgr] + crop_views(image_bgr)
             first = self.recogniser.last_probs[0]
             reading, _near = self.recogniser.read_plate_views(views, first)
+        if w / h < DOUBLE_ROW_ASPECT:
+            # about twice as wide as high: perhaps a double-row plate; its two rows side by
+            # side are read as one line, and the more confident reading is kept
+            double, _near = self.recogniser.read_plate_counted(double_row_line(image_bgr))
+            if double is not None and (reading is None or double.confidence > reading.confidence):
+                reading = double
         if reading is not None and reading.confidence >= self.min_confidence:
-            colour = plate_colour(reading.text, image_bgr)
+            colour = plate_colour(reading.text, image_bgr, self.recogniser.colourless)
             return [PlateRead(reading.text, colour, reading.confidence, box, image_bgr)]
         pad_y, pad_x = max(8, h // 2), max(8, w // 4)
         framed = cv2.copyMakeBorder(image_bgr, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REPLICATE)
@@ -234,9 +256,96 @@ class Reader:
 def looks_like_plate_crop(image_bgr: np.ndarray) -> bool:
     """Whether a picture has a plate's shape rather than a camera frame's: wider than 2:1
     (frames are 4:3 to 16:9; a single-row plate is 3.1:1, a double-row one 2:1, and a tight
-    crop of a plate seen at an angle falls between) and no more than 400 px high."""
+    crop of a plate seen at an angle falls between) and no more than 400 px high; or a small
+    picture (at most 150 px high) a little under 2:1, a tight crop of a double-row plate."""
     h, w = image_bgr.shape[:2]
-    return 2.0 <= w / h <= 6.0 and h <= 400
+    return (2.0 <= w / h <= 6.0 and h <= 400) or (1.6 <= w / h < 2.0 and h <= 150)
+
+
+# a plate shape narrower than this (width / height) may be a double-row plate (2:1)
+DOUBLE_ROW_ASPECT = 2.5
+
+
+def double_row_line(crop_bgr: np.ndarray) -> np.ndarray:
+    """A double-row plate's two rows side by side, as one line for the recogniser.
+
+    A double-row plate (440x220 mm) carries the province and the letter on its top row and the
+    five serial characters, nearly twice as tall, below. The rows are split at the quietest
+    line between 25% and 50% of the height (least horizontal change: the gap between them);
+    the top row's middle (its two characters sit in the middle half) and the bottom row are
+    scaled to one height and joined with a gap, so the network and the plate grammar read
+    them as one 7-character plate."""
+    h, w = crop_bgr.shape[:2]
+    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    change = np.abs(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3))[:, int(w * 0.1) : int(w * 0.9)]
+    profile = cv2.blur(change.mean(axis=1).reshape(-1, 1), (1, max(3, h // 20))).ravel()
+    lo, hi = int(h * 0.25), max(int(h * 0.5), int(h * 0.25) + 1)
+    split = lo + int(np.argmin(profile[lo:hi]))
+    top = crop_bgr[:split, int(w * 0.15) : int(w * 0.85)]
+    bottom = crop_bgr[split:]
+    height = 48
+    rows = [
+        cv2.resize(part, (max(8, round(part.shape[1] * height / part.shape[0])), height))
+        for part in (top, bottom)
+    ]
+    colour = [int(v) for v in np.median(bottom.reshape(-1, 3), axis=0)]
+    gap = np.full((height, height // 3, 3), colour, np.uint8)
+    return np.hstack([rows[0], gap, rows[1]])
+
+
+def other_cut(
+    frame_bgr: np.ndarray, cand: locate.Candidate, corners: np.ndarray, crop: np.ndarray
+) -> np.ndarray | None:
+    """Another cut of a candidate whose row-fitted plate (`corners`, cut as `crop`) gave no
+    plate, or None when there is none worth a network run.
+
+    The row fit gives a rectangle square to the character row. A plate seen from the side
+    and above is sheared (its characters lean), and a row fit that missed the leaning
+    characters at one end is off centre: a colour candidate's own quadrilateral is the
+    plate's outline, and straightened by it the plate is upright and whole. A yellow plate
+    may be a double-row one (the rear plate of a lorry or bus: 440x220 mm), whose big
+    bottom row is the row that was fitted: its two rows are read side by side."""
+    if cand.source in PLATE_COLOURS:
+        again = locate.crop_plate(frame_bgr, cand.corners)
+        if cand.source == "yellow" and _aspect(cand.corners) < DOUBLE_ROW_ASPECT:
+            # (a single-row plate turned away from the camera can be as narrow: only a yellow
+            # one is taken for a double-row plate)
+            again = double_row_line(again)
+    elif plate_background(crop) == "yellow":
+        again = double_row_line(locate.crop_plate(frame_bgr, double_row_corners(corners)))
+    else:
+        return None
+    return again
+
+
+def double_row_corners(corners: np.ndarray) -> np.ndarray:
+    """The double-row plate around a row fitted as a single-row plate's (`corners`).
+
+    The fitted plate is centred on the row with the characters 90/140 of its height. A double-
+    row plate is twice as high as its bottom row's characters, and that row ends 20 mm
+    (0.18 of its height) above the plate's bottom edge; the top row is above it."""
+    tl, tr, br, bl = corners.astype(np.float32)
+    left_mid, right_mid = (tl + bl) / 2, (tr + br) / 2
+    left_down, right_down = bl - tl, br - tr
+    char = locate.CHAR_HEIGHT_SHARE
+    up, down = (2 - 0.5 - 0.18) * char, (0.5 + 0.18) * char
+    return np.array(
+        [
+            left_mid - up * left_down,
+            right_mid - up * right_down,
+            right_mid + down * right_down,
+            left_mid + down * left_down,
+        ],
+        np.float32,
+    )
+
+
+def _aspect(corners: np.ndarray) -> float:
+    """Width over height of a quadrilateral (mean of its opposite sides)."""
+    tl, tr, br, bl = corners
+    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    return float(width / max(height, 1.0))
 
 
 def crop_views(crop_bgr: np.ndarray) -> list[np.ndarray]:
@@ -290,8 +399,20 @@ def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> boo
     return b[0] <= cx <= b[0] + b[2] and b[1] <= cy <= b[1] + b[3]
 
 
-def plate_colour(text: str, crop_bgr: np.ndarray) -> str:
-    """The plate's colour: mostly implied by its form, else the crop's dominant background."""
+def is_colourless(image_bgr: np.ndarray) -> bool:
+    """Whether a picture holds no colour at all: an infra-red (night) camera's grey frame
+    delivered as three equal channels. A colour camera's frame, even at dusk, has channels
+    that differ by more than JPEG's rounding somewhere."""
+    h, w = image_bgr.shape[:2]
+    step = max(1, w // 160)
+    small = image_bgr[::step, ::step].astype(np.int16)
+    spread = small.max(axis=2) - small.min(axis=2)
+    return bool(np.percentile(spread, 99) <= COLOURLESS_SPREAD)
+
+
+def plate_colour(text: str, crop_bgr: np.ndarray, colourless: bool = False) -> str | None:
+    """The plate's colour: mostly implied by its form, else the crop's dominant background;
+    None for an ordinary plate in a colourless frame (blue and yellow look alike in grey)."""
     if len(text) == 8:
         return "green"  # only new-energy plates have 8 characters
     suffix = text[-1]
@@ -301,7 +422,7 @@ def plate_colour(text: str, crop_bgr: np.ndarray) -> str:
         return "white"
     if suffix in "学挂":
         return "yellow"
-    return ordinary_colour(crop_bgr)
+    return None if colourless else ordinary_colour(crop_bgr)
 
 
 def ordinary_colour(crop_bgr: np.ndarray) -> str:

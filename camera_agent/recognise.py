@@ -46,6 +46,9 @@ def colour_penalty(colour: str | None, colours: tuple[str, ...]) -> float:
 # well or better without it (123/124 against 122/124; none of its Q plates lost): no boost.
 CLASS_BOOST: dict[str, float] = {}
 
+# characters no plate holds, and the plate character the network means by them
+LOOKALIKES = {"O": "0", "o": "0", "I": "1", "丨": "1", "|": "1", "l": "l"}
+
 
 @dataclass
 class CharChoice:
@@ -110,6 +113,13 @@ class Recogniser:
         self.input_name = self.session.get_inputs()[0].name
         self.charset = self._load_charset(dict_path)
         self.last_probs: list[np.ndarray] = []
+        # set by the reader for a frame without colour (an infra-red camera's grey picture):
+        # no plate colour is seen then, and no pattern is preferred for its colour
+        self.colourless = False
+
+    def background(self, crop_bgr: np.ndarray) -> str | None:
+        """The plate colour the crop shows (`plate_background`); None in a colourless frame."""
+        return None if self.colourless else plate_background(crop_bgr)
 
     def _load_charset(self, dict_path: Path | None) -> list[str]:
         if dict_path is not None and dict_path.exists():
@@ -130,13 +140,36 @@ class Recogniser:
         target = max(REC_HEIGHT * 4, *widths)
         batch = np.concatenate([self._prepare(c, target) for c in crops_bgr])
         out = self.session.run(None, {self.input_name: batch})[0]
+        out = self._merge_lookalikes(out)
         stride = target / out.shape[1]
         return [out[i, : max(1, math.ceil(w / stride))] for i, w in enumerate(widths)]
 
-    def char_choices(self, crop_bgr: np.ndarray, width: int | None = None) -> list[CharChoice]:
-        """Greedy CTC decoding that keeps, for each character, the scores of all classes."""
-        probs = self.session.run(None, {self.input_name: self._prepare(crop_bgr, width)})[0][0]
-        return greedy_choices(probs, self.charset)
+    def _merge_lookalikes(self, out: np.ndarray) -> np.ndarray:
+        """The output with every class a plate cannot hold added to the plate character it
+        stands for: O to 0 and I to 1 (plates have no letters O and I; the network, trained on
+        general text, reads a plate's round 0 as O with near certainty, so a right constrained
+        reading got a confidence of 0.4 and was dropped), lower-case and full-width letters and
+        digits to their plate forms."""
+        src, dst = self._lookalike_pairs
+        if len(src):
+            np.add.at(out, (slice(None), slice(None), dst), out[:, :, src])
+            out[:, :, src] = 0.0
+        return out
+
+    @functools.cached_property
+    def _lookalike_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        lookup = {c: i for i, c in enumerate(self.charset)}
+        src, dst = [], []
+        for i, char in enumerate(self.charset):
+            if len(char) != 1:
+                continue
+            code = ord(char)
+            plain = chr(code - 0xFEE0) if 0xFF01 <= code <= 0xFF5E else char
+            plain = LOOKALIKES.get(plain, plain.upper())
+            if plain != char and plain in plates.SERIAL and plain in lookup:
+                src.append(i)
+                dst.append(lookup[plain])
+        return np.array(src, np.int64), np.array(dst, np.int64)
 
     def _prepare(self, crop_bgr: np.ndarray, width: int | None) -> np.ndarray:
         h, w = crop_bgr.shape[:2]
@@ -175,7 +208,7 @@ class Recogniser:
                 # nothing like a row of characters: no grammar is forced onto it
                 out.append((None, near))
                 continue
-            out.append((self.decode_plate(probs, plate_background(crop)), near))
+            out.append((self.decode_plate(probs, self.background(crop)), near))
         return out
 
     def read_plate_views(
@@ -203,7 +236,7 @@ class Recogniser:
             greedy = [c for c in greedy_choices(probs, self.charset) if plates.normalise(c.char)]
             near_any |= 5 <= len(greedy) <= 10 and any(not c.char.isascii() for c in greedy)
             if len(greedy) >= MIN_SEEN_CHARS:
-                views.append(self._log_matrices(probs) + (plate_background(crop),))
+                views.append(self._log_matrices(probs) + (self.background(crop),))
         if not views:
             return None, near_any
         proposals: dict[str, tuple[str, ...]] = {}

@@ -2,8 +2,10 @@
 
     python bench/camera/generate.py [--plates 560] [--empty 60] [--seed 2024]
 
-Writes plates/*.jpg with labels.json (text, colour, kind, effects), empty/*.jpg (no plate), and
-gate.mp4: cars driving up to the gate, stopping and leaving, with empty gaps between them.
+Writes plates/*.jpg with labels.json (text, colour, kind, effects), empty/*.jpg (no plate),
+gate.mp4: cars driving up to the gate, stopping and leaving, with empty gaps between them, and
+double/*.jpg with labels.json: double-row yellow plates (from a generator of their own, so the
+other sets are the same as before they were added).
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ import render  # noqa: E402
 OUT = Path(__file__).resolve().parents[1] / "out" / "camera"
 
 
-def generate_plates(rng: random.Random, count: int, folder: Path) -> None:
+def generate_plates(
+    rng: random.Random, count: int, folder: Path, kinds: list[str] | None = None
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    kinds = list(render.KINDS)
+    kinds = kinds or list(render.KINDS)
     labels = {}
     for i in range(count):
         kind = kinds[i % len(kinds)]
@@ -107,6 +111,7 @@ def main() -> None:
     parser.add_argument("--plates", type=int, default=560)
     parser.add_argument("--empty", type=int, default=60)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--double", type=int, default=40, help="double-row yellow plate frames")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -114,9 +119,13 @@ def main() -> None:
     generate_empty(rng, args.empty, args.out / "empty")
     timeline = generate_gate_video(rng, args.out / "gate.mp4")
     (args.out / "gate.json").write_text(json.dumps(timeline, ensure_ascii=False), encoding="utf-8")
+    # double-row plates from a generator of their own: the sets above stay as they were
+    generate_plates(
+        random.Random(args.seed + 1), args.double, args.out / "double", ["yellow_double"]
+    )
     print(
-        f"wrote {args.plates} plate frames, {args.empty} empty frames and gate.mp4 "
-        f"({len(timeline)} cars) to {args.out}"
+        f"wrote {args.plates} plate frames, {args.empty} empty frames, gate.mp4 "
+        f"({len(timeline)} cars) and {args.double} double-row plate frames to {args.out}"
     )
 
 

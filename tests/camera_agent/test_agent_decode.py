@@ -189,3 +189,17 @@ def test_a_green_plate_is_cut_at_a_new_energy_plate_width():
     close = view_corners(narrow, None, green=True)[0]
     assert close[1, 0] - close[0, 0] >= 480 / 140 * 100 - 1e-3
     assert view_corners(narrow, None)[0][1, 0] < 340  # other plates: close to the row
+
+
+def test_letter_o_read_on_a_plate_counts_as_a_zero(reader):
+    # plates hold no letter O: the network's certain O on a plate's round 0 is that 0, with the
+    # O's probability (not a tiny 0 left over, which made the reading too doubtful to keep)
+    rec = reader.recogniser
+    probs = plate_matrix(rec, "皖AW0N99")
+    o, zero = rec.index_of("O")[0], rec.index_of("0")[0]
+    at = probs[:, zero] > 0.5
+    probs[at, o], probs[at, zero] = probs[at, zero], 1e-6
+    merged = rec._merge_lookalikes(probs[None].copy())[0]
+    assert np.allclose(merged[at, zero], probs[at, o] + 1e-6) and not merged[:, o].any()
+    reading = rec.decode_plate(merged, "blue")
+    assert reading.text == "皖AW0N99" and reading.confidence > 0.9

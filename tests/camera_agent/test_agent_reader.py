@@ -109,6 +109,62 @@ def test_tight_crop_of_a_plate_is_read_as_a_plate(reader, tmp_path, capsys):
     assert line["plates"][0]["colour"] == "blue"
 
 
+def test_double_row_yellow_plate_is_read_as_one_plate(reader, tmp_path, capsys):
+    # the rear plate of a lorry: province and letter on the top row, five characters below
+    rng = random.Random(104)
+    plate = render.random_plate(rng, "yellow_double")
+    face = cv2.cvtColor(render.render_plate(plate), cv2.COLOR_RGB2BGR)
+    crop = cv2.resize(face, (160, 80), interpolation=cv2.INTER_AREA)  # 2:1, as cut from a photo
+    path = tmp_path / "double.png"
+    cv2.imwrite(str(path), crop)
+    assert main(["read", str(path), "--json", "--no-codes"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert [(p["text"], p["colour"]) for p in line["plates"]] == [(plate.text, "yellow")]
+    # and in a frame, on a car, where only its big bottom row looks like a row of characters
+    frame, _ = render.plate_scene(rng, plate, [])
+    found = reader.read_plates(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    assert [(p.text, p.colour) for p in found] == [(plate.text, "yellow")]
+
+
+def test_a_row_fit_off_the_plate_is_mended_by_the_colour_outline(reader, monkeypatch):
+    # a sheared plate (seen from the side and above): the row fit, square to the character
+    # row, saw only the last five leaning characters and cut the plate off centre, without
+    # its province and letter; the blue mask's outline holds the whole plate
+    from camera_agent import locate
+    from camera_agent import reader as reader_module
+
+    frame, plate = scene(22, "blue")
+    true_fit = locate.fit_to_row
+
+    def off_centre(frame_bgr, corners, upright=False):
+        fit = true_fit(frame_bgr, corners, upright)
+        if fit.score:
+            along = fit.corners[1] - fit.corners[0]
+            fit = locate.RowFit(fit.score, fit.corners + 0.45 * along)
+        return fit
+
+    monkeypatch.setattr(reader_module.locate, "fit_to_row", off_centre)
+    assert [p.text for p in reader.read_plates(frame)] == [plate.text]
+
+
+def test_infra_red_grey_frame_reads_the_plate_without_guessing_its_colour(reader):
+    from camera_agent.reader import is_colourless
+
+    frame, plate = scene(3, "yellow")
+    assert not is_colourless(frame)
+    grey = cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    assert is_colourless(grey)
+    # blue and yellow look alike in grey: the colour is not known, not a guess (it was blue)
+    assert [(p.text, p.colour) for p in reader.read_plates(grey)] == [(plate.text, None)]
+    # a new-energy plate's colour follows from its eight characters
+    frame, plate = scene(5, "green_small")
+    grey = cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    assert [(p.text, p.colour) for p in reader.read_plates(grey)] == [(plate.text, "green")]
+    # and the next colour frame is judged by its own colours again
+    frame, plate = scene(3, "yellow")
+    assert [(p.text, p.colour) for p in reader.read_plates(frame)] == [(plate.text, "yellow")]
+
+
 def test_dedup_window_makes_repeats_one_event():
     window = DedupWindow(seconds=10)
     assert window.is_new("plate", "沪A12345", 0)
