@@ -30,6 +30,7 @@ from tests.app.conftest import (
     scope_of,
     write_pack,
 )
+from tests.app.people_factory import add_people_rows
 from tests.app.policies.factory import add_policy_rows
 from tests.app.quoting.factory import add_quoting_rows
 from tests.app.test_cameras import add_camera_rows
@@ -104,6 +105,9 @@ def worlds(app, tmp_path_factory):
     # A monitored target and an incident in each store of each tenant.
     for world in (mine, other):
         add_monitoring_rows(world)
+    # A hand-over record and an in-app notice in each store of each tenant.
+    for world in (mine, other):
+        add_people_rows(world)
     # A job in each store of each tenant, so jobs have rows on both sides of every wall.
     for world in (mine, other):
         for suffix in ("desk", "deskb"):
