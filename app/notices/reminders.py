@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.configuration.lookup import documents_in_force
+from app.configuration.records import permission
 from app.configuration.runtime import REGISTRY, EntityRuntime
 from app.messaging.templates import render_template
 from app.notices.models import Notice
@@ -86,10 +87,14 @@ def _notify_record(session, runtime: EntityRuntime, row, version, body, key: str
         )
         for variable in body.get("variables", [])
     }
-    text = render_template(body, values)
+    text = render_template(version.data, values)
     title = body.get("subject") or version.title or version.document.title or key
     made = 0
+    link = f"/entities/{runtime.definition.name}/{row.id}/"
     for user_id in recipients(session, runtime, row, body.get("recipients", [])):
+        # the record is linked for those who may open it (HR, a manager), not for the person
+        # reminded when their role may not read the entity
+        may_read = permission(runtime, session.get(DealerUser, user_id)) is not None
         made += _add_notice(
             session,
             Notice(
@@ -100,7 +105,7 @@ def _notify_record(session, runtime: EntityRuntime, row, version, body, key: str
                 dedupe_key=f"{key}:{runtime.definition.table}:{row.id}:{anchor.isoformat()}",
                 title=title[:200],
                 body=text,
-                link=f"/entities/{runtime.definition.name}/{row.id}/",
+                link=link if may_read else None,
                 due_date=anchor,
             ),
         )
