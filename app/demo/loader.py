@@ -127,7 +127,20 @@ def load_demo(session: Session, appbuilder, customers_per_store: int = 5) -> lis
     session.flush()
     _demo_camera(session, stores[0])
     _policy_book(session, stores)
-    return _users(appbuilder, hq, regions[0], stores[0], other_store)
+    logins = _users(appbuilder, hq, regions[0], stores[0], other_store)
+    _people(session, demo, stores)
+    return logins
+
+
+def _people(session: Session, tenant: Tenant, stores: list[OrgNode]) -> None:
+    """The HR pack and the demo people (app/demo/people.py), once the logins exist."""
+    import click
+
+    from app.demo.people import load_people
+
+    session.flush()
+    for line in load_people(session, tenant, stores):
+        click.echo(line)
 
 
 def _policy_book(session: Session, stores: list[OrgNode]) -> None:
