@@ -52,12 +52,12 @@ class Policy(TenantScoped, Model):
     __table_args__ = (
         # A carrier's number is unique within the tenant that holds the policy: unique across
         # tenants would let one tenant probe another's numbers through a refused import.
+        # Also the index by tenant and carrier (its first two columns): no separate one.
         UniqueConstraint("tenant_id", "carrier_key", "policy_no", name="uq_policy_number"),
         Index("ix_policy_tenant_end_date", "tenant_id", "end_date"),
         Index("ix_policy_tenant_start_date", "tenant_id", "start_date"),
         Index("ix_policy_tenant_issued_at", "tenant_id", "issued_at"),
         Index("ix_policy_tenant_created_at", "tenant_id", "created_at"),
-        Index("ix_policy_tenant_carrier", "tenant_id", "carrier_key"),
         Index("ix_policy_tenant_status", "tenant_id", "status"),
         Index("ix_policy_tenant_plate", "tenant_id", "plate"),
         Index("ix_policy_tenant_insured", "tenant_id", "insured_name"),

@@ -96,6 +96,9 @@ def peak_rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument(
+        "--profile", type=Path, help="write cProfiles to PROFILE.first_import, PROFILE.re_import"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
@@ -151,12 +154,21 @@ def main() -> None:
             for run in ("first_import", "re_import"):
                 rss_before = peak_rss_mb()
                 began = time.perf_counter()
+                profiler = None
+                if args.profile:
+                    import cProfile
+
+                    profiler = cProfile.Profile()
+                    profiler.enable()
                 with use_scope(scope):
                     mapping = importing.load_mapping(db.session, "standard_book", tenant_id)
                     summary = importing.import_file(
                         db.session, path, mapping, tenant_id=tenant_id, source_name=path.name
                     )
                     db.session.commit()
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(f"{args.profile}.{run}")
                 elapsed = time.perf_counter() - began
                 db.session.remove()
                 figures[run] = {
