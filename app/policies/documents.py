@@ -1,23 +1,17 @@
-"""电子保单: a printable Chinese PDF of a policy (ReportLab, with the WenQuanYi Zen Hei font that
-scripts/install-system.sh installs), stored under STORAGE_PATH and recorded as a PolicyDocument
+"""电子保单: a printable Chinese PDF of a policy (built with app/printing, the font and styles every
+printed document shares), stored under STORAGE_PATH and recorded as a PolicyDocument
 with its SHA-256, so a reprint can be proved to be the same file."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from sqlalchemy.orm import Session
 
 from app.audit.models import utcnow
@@ -25,13 +19,9 @@ from app.errors import NotFound, Unavailable
 from app.policies.labels import DocumentKind, PolicyLine, label
 from app.policies.listing import local_time, mask_identifier
 from app.policies.models import Policy, PolicyDocument
+from app.printing import cjk_font, escape, grid, money, paragraph_styles
 from app.tenancy.scope import current_scope
 
-FONT_NAME = "WQYZenHei"
-FONT_PATHS = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-    Path("/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc"),
-)
 TITLES = {
     PolicyLine.COMPULSORY_MOTOR: "机动车交通事故责任强制保险单（电子保单）",
     PolicyLine.COMMERCIAL_MOTOR: "机动车商业保险保险单（电子保单）",
@@ -41,64 +31,10 @@ TITLES = {
 }
 
 
-def _font() -> str:
-    if FONT_NAME in pdfmetrics.getRegisteredFontNames():
-        return FONT_NAME
-    path = next((p for p in FONT_PATHS if p.exists()), None)
-    if path is None:
-        raise Unavailable(
-            "the CJK font is not installed (run scripts/install-system.sh)",
-            "未安装中文字体（请运行 scripts/install-system.sh）",
-        )
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
-    return FONT_NAME
-
-
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{Decimal(value):,.2f}"
-
-
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK")
-    return {
-        "base": base,
-        "title": ParagraphStyle(
-            "title", parent=base, fontSize=15, leading=22, alignment=TA_CENTER, spaceAfter=4
-        ),
-        "carrier": ParagraphStyle("carrier", parent=base, fontSize=11, alignment=TA_CENTER),
-        "heading": ParagraphStyle(
-            "heading", parent=base, fontSize=10.5, leading=16, spaceBefore=8, spaceAfter=3
-        ),
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=11, textColor="#555555"),
-    }
-
-
-def _grid(rows: list[list], widths: list[float], font: str, header: bool = False) -> Table:
-    cell = ParagraphStyle("cell", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
-    wrapped = [[Paragraph(_escape(str(value)), cell) for value in row] for row in rows]
-    table = Table(wrapped, colWidths=widths)
-    style = [
-        ("FONTNAME", (0, 0), (-1, -1), font),
-        ("FONTSIZE", (0, 0), (-1, -1), 9),
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#888888")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if header:
-        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")))
-    table.setStyle(TableStyle(style))
-    return table
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def render_policy_pdf(policy: Policy) -> bytes:
     """The PDF of `policy` (its coverages and endorsements as they are now)."""
-    font = _font()
-    styles = _styles(font)
+    font = cjk_font()
+    styles = paragraph_styles(font)
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
@@ -112,25 +48,25 @@ def render_policy_pdf(policy: Policy) -> bytes:
     )
     width = A4[0] - 32 * mm
     story = [
-        Paragraph(_escape(policy.carrier), styles["carrier"]),
+        Paragraph(escape(policy.carrier), styles["carrier"]),
         Paragraph(TITLES.get(policy.line, "保险单（电子保单）"), styles["title"]),
-        Paragraph(f"保险单号：{_escape(policy.policy_no)}", styles["base"]),
+        Paragraph(f"保险单号：{escape(policy.policy_no)}", styles["base"]),
         Spacer(1, 4),
-        _grid(_facts(policy), [width * 0.18, width * 0.32, width * 0.18, width * 0.32], font),
+        grid(_facts(policy), [width * 0.18, width * 0.32, width * 0.18, width * 0.32], font),
         Paragraph("承保险别", styles["heading"]),
-        _grid(
+        grid(
             _coverage_rows(policy),
             [width * 0.34, width * 0.22, width * 0.22, width * 0.22],
             font,
             header=True,
         ),
         Spacer(1, 4),
-        _grid(_totals(policy), [width * 0.25] * 4, font),
+        grid(_totals(policy), [width * 0.25] * 4, font),
     ]
     if policy.endorsements:
         story += [
             Paragraph("批改记录", styles["heading"]),
-            _grid(
+            grid(
                 _endorsement_rows(policy),
                 [width * 0.34, width * 0.13, width * 0.15, width * 0.16, width * 0.22],
                 font,
@@ -203,18 +139,18 @@ def _coverage_rows(policy: Policy) -> list[list[str]]:
         rows.append(
             [
                 coverage.name,
-                _money(coverage.sum_insured),
-                _money(coverage.premium_incl_tax),
-                _money(coverage.premium_excl_tax),
+                money(coverage.sum_insured),
+                money(coverage.premium_incl_tax),
+                money(coverage.premium_excl_tax),
             ]
         )
     if not policy.coverages:
         rows.append(
             [
                 label(policy.line),
-                _money(policy.sum_insured),
-                _money(policy.premium_incl_tax),
-                _money(policy.premium_excl_tax),
+                money(policy.sum_insured),
+                money(policy.premium_incl_tax),
+                money(policy.premium_excl_tax),
             ]
         )
     return rows
@@ -224,11 +160,11 @@ def _totals(policy: Policy) -> list[list[str]]:
     rows = [
         [
             "保费合计（含税）",
-            f"¥{_money(policy.premium_incl_tax)}",
+            f"¥{money(policy.premium_incl_tax)}",
             "不含税保费",
-            f"¥{_money(policy.premium_excl_tax)}",
+            f"¥{money(policy.premium_excl_tax)}",
         ],
-        ["增值税", f"¥{_money(policy.vat_amount)}", "代收车船税", f"¥{_money(policy.vehicle_tax)}"],
+        ["增值税", f"¥{money(policy.vat_amount)}", "代收车船税", f"¥{money(policy.vehicle_tax)}"],
     ]
     return rows
 
@@ -241,7 +177,7 @@ def _endorsement_rows(policy: Policy) -> list[list[str]]:
                 e.endorsement_no,
                 label(e.kind),
                 e.effective_date.isoformat(),
-                _money(e.premium_change_incl_tax),
+                money(e.premium_change_incl_tax),
                 e.reason or "",
             ]
         )

@@ -1,22 +1,21 @@
-"""The service contract 服务合同 as a printable Chinese PDF (ReportLab, the same CJK font and
-page styles as the 电子保单)."""
+"""The service contract 服务合同 as a printable Chinese PDF (app/printing: the same CJK font,
+styles and grid as the 电子保单)."""
 
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from app.policies.documents import _font, _grid, _styles
+from app.printing import cjk_font, grid, money, paragraph_styles
 from app.services.models import ServiceContract
 
 
 def render_contract_pdf(contract: ServiceContract, catalogue_names: dict[str, str]) -> bytes:
-    font = _font()
-    styles = _styles(font)
+    font = cjk_font()
+    styles = paragraph_styles(font)
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -55,10 +54,10 @@ def render_contract_pdf(contract: ServiceContract, catalogue_names: dict[str, st
     story = [
         Paragraph(f"{contract.title} 服务合同", styles["title"]),
         Spacer(1, 4 * mm),
-        _grid(facts, [width * 0.15, width * 0.35, width * 0.15, width * 0.35], font),
+        grid(facts, [width * 0.15, width * 0.35, width * 0.15, width * 0.35], font),
         Paragraph("服务内容", styles["heading"]),
-        _grid(items, [width * 0.6, width * 0.2, width * 0.2], font, header=True),
-        Paragraph(f"合同金额（含税）：人民币 {Decimal(contract.price):,.2f} 元", styles["heading"]),
+        grid(items, [width * 0.6, width * 0.2, width * 0.2], font, header=True),
+        Paragraph(f"合同金额（含税）：人民币 {money(contract.price)} 元", styles["heading"]),
         Spacer(1, 6 * mm),
         Paragraph(
             "本合同为经销商自营增值服务合同，服务由签约门店在服务期限内提供；不属于保险合同。"
