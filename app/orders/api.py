@@ -17,10 +17,11 @@ from flask_appbuilder.security.decorators import protect
 from app.extensions import db
 from app.orders import presenting, services
 from app.orders.models import OrderStatus
+from app.quoting.api import RecordApi
 from app.tenancy.scope import current_scope, system_scope, use_scope
 
 
-class OrderApi(BaseApi):
+class OrderApi(RecordApi):
     resource_name = "order"
     openapi_spec_tag = "Orders"
     class_permission_name = "OrderApi"
@@ -69,10 +70,7 @@ class OrderApi(BaseApi):
         get:
           summary: An order with its items, payments and policies
           parameters:
-          - in: path
-            name: pk
-            required: true
-            schema: {type: integer}
+          - record_id
           responses:
             200: {description: the order}
             404: {description: no such order in your scope}
@@ -87,10 +85,7 @@ class OrderApi(BaseApi):
         post:
           summary: A QR code to pay the order
           parameters:
-          - in: path
-            name: pk
-            required: true
-            schema: {type: integer}
+          - record_id
           responses:
             200: {description: the payment with its QR payload}
             404: {description: no such order in your scope}
@@ -109,10 +104,7 @@ class OrderApi(BaseApi):
         post:
           summary: Issue (idempotent)
           parameters:
-          - in: path
-            name: pk
-            required: true
-            schema: {type: integer}
+          - record_id
           responses:
             200: {description: the order after issuing}
             404: {description: no such order in your scope}

@@ -10,6 +10,10 @@ Refusals come from app.errors: 422 naming the field, 404 for a quote outside the
 
 from __future__ import annotations
 
+from contextlib import suppress
+
+from apispec import APISpec
+from apispec.exceptions import DuplicateComponentNameError
 from flask import current_app, request
 from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import protect
@@ -18,8 +22,28 @@ from app.extensions import db
 from app.quoting import presenting, services
 from app.tenancy.scope import current_scope
 
+# The record id in a path (`/quote/{pk}`, `/order/{pk}/pay`, ...), declared once in the OpenAPI
+# document's components; a call lists it by name (`- record_id`), which apispec writes as
+# {"$ref": "#/components/parameters/record_id"}.
+RECORD_ID = {
+    "name": "pk",
+    "description": "the record's id; a record outside your scope answers 404",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
 
-class QuoteApi(BaseApi):
+
+class RecordApi(BaseApi):
+    """A REST API whose calls take a record id in the path: adds the `record_id` parameter to
+    the OpenAPI document's components."""
+
+    def add_apispec_components(self, api_spec: APISpec) -> None:
+        super().add_apispec_components(api_spec)
+        with suppress(DuplicateComponentNameError):  # another API registered it first
+            api_spec.components.parameter("record_id", "path", dict(RECORD_ID))
+
+
+class QuoteApi(RecordApi):
     resource_name = "quote"
     openapi_spec_tag = "Quoting"
     class_permission_name = "QuoteApi"
@@ -97,10 +121,7 @@ class QuoteApi(BaseApi):
         get:
           summary: A quote with each carrier's answer
           parameters:
-          - in: path
-            name: pk
-            required: true
-            schema: {type: integer}
+          - record_id
           responses:
             200: {description: the quote}
             404: {description: no such quote in your scope}
@@ -118,10 +139,7 @@ class QuoteApi(BaseApi):
         get:
           summary: The dealer's service packages the desk may add
           parameters:
-          - in: path
-            name: pk
-            required: true
-            schema: {type: integer}
+          - record_id
           responses:
             200: {description: the packages}
             404: {description: no such quote in your scope}

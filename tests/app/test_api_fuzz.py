@@ -117,14 +117,23 @@ def _load(client, app, path: str, token: str):
 def undeclared_path_parameters(raw: dict) -> list[str]:
     """`{name}` segments of a path that an operation does not declare as a path parameter —
     what makes a spec invalid though its JSON passes the meta-schema."""
+    components = raw.get("components", {}).get("parameters", {})
+
+    def path_names(parameters: list[dict]) -> set:
+        prefix = "#/components/parameters/"
+        found = [
+            components.get(p["$ref"][len(prefix) :], {}) if "$ref" in p else p for p in parameters
+        ]
+        return {p.get("name") for p in found if p.get("in") == "path"}
+
     missing = []
     for path, item in raw.get("paths", {}).items():
         wanted = set(re.findall(r"{([^}]+)}", path))
-        shared = {p.get("name") for p in item.get("parameters", []) if p.get("in") == "path"}
+        shared = path_names(item.get("parameters", []))
         for method, operation in item.items():
             if method not in METHODS:
                 continue
-            own = {p.get("name") for p in operation.get("parameters", []) if p.get("in") == "path"}
+            own = path_names(operation.get("parameters", []))
             missing += [f"{method.upper()} {path}: {name}" for name in wanted - shared - own]
     return missing
 
