@@ -55,8 +55,15 @@ def _plain(field_class, **options):
     return build
 
 
-# A field type's widget (app.configuration.field_types) → the form field showing it.
+def _in_template(session: Session, spec: dict, label: str, description: str, lang: str):
+    raise TypeError(f"{spec['name']}: child tables and files are drawn by entity_form.html")
+
+
+# A field type's widget (app.configuration.field_types) → the form field showing it; the grid of
+# a `table` field and the file inputs are drawn by the template (table_rows, submitted_rows).
 WIDGETS = {
+    "table": _in_template,
+    "files": _in_template,
     "string": _plain(StringField),
     "textarea": _plain(TextAreaField),
     "checkbox": _plain(BooleanField),
