@@ -38,6 +38,10 @@ class SandboxState:
     def __init__(self, folder: str) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
         self.path = str(Path(folder) / "sandbox.sqlite3")
+        # Write-ahead log: a commit costs one short write instead of a journal's several syncs
+        # (15 ms here), which 20 desks quoting at once paid one after another per carrier.
+        with self.read() as db:
+            db.execute("PRAGMA journal_mode = WAL")
         with self.write() as db:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
