@@ -333,6 +333,12 @@ def compare_versions(kind: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
     from app.configuration.presenting import as_yaml
     from app.configuration.schema_words import field_words
 
+    table = None
+    found = diff_values(old, new)
+    if kind == "decision_table":
+        table = table_diff(old.get("body") or {}, new.get("body") or {})
+        # the rows are compared in the table; the list tells the rest
+        found = [c for c in found if c.parts[:2] != ("body", "rules")]
     changes = [
         {
             "change": change,
@@ -340,11 +346,8 @@ def compare_versions(kind: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
             "old": _short(change.old),
             "new": _short(change.new),
         }
-        for change in diff_values(old, new)
+        for change in found
     ]
-    table = None
-    if kind == "decision_table":
-        table = table_diff(old.get("body") or {}, new.get("body") or {})
     return {
         "changes": changes,
         "lines": side_by_side(as_yaml(old), as_yaml(new)),

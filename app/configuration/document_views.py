@@ -80,7 +80,7 @@ class DocumentView(DealerModelView):
             presentation=present(document.kind, shown.data, _lang()),
             versions=list(reversed(document.versions)),
             kind_label=kind_label(document.kind),
-            owner=owner_label(document.tenant_id),
+            owner=_owner(document.tenant_id),
             can_edit=_may("can_edit", "DocumentEditorView"),
             can_publish=_may("publish", "DocumentVersionView"),
             is_rule=document.kind in ("decision_table", "rule_set"),
@@ -109,6 +109,16 @@ class DocumentView(DealerModelView):
             comparison=compare_versions(document.kind, old.data, new.data),
             kind_label=kind_label(document.kind),
         )
+
+
+def _owner(tenant_id: int | None) -> str:
+    """Who owns a document in words: the platform, or the tenant by name."""
+    if tenant_id is None:
+        return owner_label(None)
+    from app.organisation.models import Tenant
+
+    tenant = db.session.get(Tenant, tenant_id)
+    return tenant.name if tenant is not None else owner_label(tenant_id)
 
 
 def _may(permission: str, view: str) -> bool:
@@ -197,6 +207,7 @@ class DocumentEditorView(BaseView):
             body_schema=localised_schema(bundled_body_schema(document.kind), _lang()),
             kind_label=kind_label(document.kind),
             has_grid=document.kind == "decision_table",
+            lang=_lang(),
         )
 
     @expose("/<int:document_id>/grid", methods=["GET", "POST"])
@@ -316,6 +327,7 @@ def _grid_config(document: Document, view: dict) -> dict:
             "ok": _("No gaps or overlaps"),
             "problems": _("%(count)s to look at", count="{n}"),
             "gap": _("Gap"),
+            "fill": _("Add this row"),
             "row": _("Row"),
             "moveUp": _("Move up"),
             "moveDown": _("Move down"),
@@ -375,6 +387,7 @@ def grid_data(base: dict, payload: dict | None) -> dict:
         "when": [d["name"] for d in body["inputs"]],
         "then": [d["name"] for d in body["outputs"]],
     }
+    as_lists = _written_as_lists(body.get("rules") or [])
     cleaned = []
     for number, row in enumerate(rows, 1):
         if not isinstance(row, dict):
@@ -397,6 +410,8 @@ def grid_data(base: dict, payload: dict | None) -> dict:
                         f"rules[{number}].{name}",
                     )
                 rule[side][name] = value.strip() or "-"
+        if as_lists:  # as the document was written, so a comparison shows only real changes
+            rule = {side: [rule[side][name] for name in names[side]] for side in names}
         for extra in ("id", "description"):
             if isinstance(row.get(extra), str) and row[extra].strip():
                 rule[extra] = row[extra].strip()[:200]
@@ -407,6 +422,12 @@ def grid_data(base: dict, payload: dict | None) -> dict:
         raise GridRefused(_("Unknown hit policy"), "hit_policy")
     body["hit_policy"] = policy
     return {**base, "body": body}
+
+
+def _written_as_lists(rules_: list) -> bool:
+    """Whether a table's rows write their cells as lists in declaration order."""
+    first = next((r for r in rules_ if isinstance(r, dict)), None)
+    return first is not None and isinstance(first.get("when", first.get("then")), list)
 
 
 def grid_submission(base: dict, form) -> tuple[dict, list[str]]:

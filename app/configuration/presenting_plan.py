@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from app.configuration.diffing import REMOVED, diff_values, table_diff
+from app.configuration.diffing import ADDED, REMOVED, diff_values, table_diff
 from app.configuration.entities import EntityDefinition
 from app.configuration.install import InstallPlan, current_documents
 from app.configuration.presenting import enum_label, text_of
@@ -89,19 +89,37 @@ def _what_changed(kind: str, old: Mapping, new: Mapping) -> list[str]:
 
 
 def _fields(changes, old: Mapping, new: Mapping) -> list[str]:
-    places = []
+    """Items added to or removed from a list, by name; the other changed fields, by place."""
+    said, places = [], []
     for change in changes:
         if change.parts[:1] == ("version",):
             continue
-        place = field_words(new if change.status != REMOVED else old, list(change.parts))
+        source = new if change.status != REMOVED else old
+        if change.status in (ADDED, REMOVED) and change.parts and isinstance(change.parts[-1], int):
+            place = field_words(source, list(change.parts[:-1]))
+            item = _item_name(change.new if change.status == ADDED else change.old)
+            if change.status == ADDED:
+                said.append(_("Added to %(place)s: %(item)s", place=place, item=item))
+            else:
+                said.append(_("Removed from %(place)s: %(item)s", place=place, item=item))
+            continue
+        place = field_words(source, list(change.parts))
         if place not in places:
             places.append(place)
-    if not places:
-        return []
-    shown = "、".join(places[:MAX_FIELDS_LISTED])
-    if len(places) > MAX_FIELDS_LISTED:
-        shown += _(" and %(count)s more", count=len(places) - MAX_FIELDS_LISTED)
-    return [_("Changed: %(fields)s", fields=shown)]
+    if places:
+        shown = "、".join(places[:MAX_FIELDS_LISTED])
+        if len(places) > MAX_FIELDS_LISTED:
+            shown += _(" and %(count)s more", count=len(places) - MAX_FIELDS_LISTED)
+        said.append(_("Changed: %(fields)s", fields=shown))
+    return said
+
+
+def _item_name(value: Any) -> str:
+    if isinstance(value, Mapping):
+        label = text_of(value.get("label") or value.get("name"))
+        key = next((value[k] for k in ("name", "code", "key", "field") if value.get(k)), "")
+        return f"{label}（{key}）" if label and key and label != key else str(label or key)
+    return str(value)
 
 
 ACTIONS = {

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 import rules
 from app.configuration.diffing import row_cells
 from app.configuration.presenting import Presentation, text_of
+from rules.messages import render_message
 
 HIT_POLICY_LABELS = {
     "unique": _l("Unique: at most one row may match"),
@@ -79,7 +80,7 @@ def table_view(data: Mapping[str, Any], lang: str = "zh") -> dict[str, Any]:
         {
             "cells": list(f.params.get("cells") or []),
             "example": f.params.get("example", ""),
-            "message": f.message(lang),
+            "message": render_message("gap", lang, f.params),  # the table is the one shown
         }
         for f in findings
         if f.code == "gap"

@@ -43,7 +43,37 @@ def localised_schema(schema: Any, lang: str = "zh") -> Any:
     description = schema.get("description")
     if isinstance(description, str) and chinese_half(description):
         copy["title"] = chinese_title(description)
-        copy["description"] = chinese_half(description)
+        help_text = chinese_half(description)
+        if help_text != copy["title"]:
+            copy["description"] = help_text
+        else:
+            copy.pop("description")
+    options = dict(copy.get("options") or {})
+    labels = schema.get("x-labels")
+    if isinstance(schema.get("enum"), list) and isinstance(labels, Mapping):
+        # the form's choices by their labels, not their codes
+        options["enum_titles"] = [
+            (labels.get(str(value)) or {}).get("zh") or str(value) for value in schema["enum"]
+        ]
+    if schema.get("type") == "array":
+        options["collapsed"] = True  # long lists open on demand (a phone's screen is short)
+    if options:
+        copy["options"] = options
+    choices = schema.get("enum")
+    if (
+        isinstance(choices, list)
+        and "type" not in schema
+        and all(isinstance(v, str) for v in choices)
+    ):
+        copy["type"] = "string"  # without a type the form offers a type switcher beside them
+    kinds = schema.get("type")
+    if (
+        isinstance(kinds, list)
+        and "string" in kinds
+        and set(kinds) <= {"string", "number", "integer"}
+    ):
+        # amounts and ratios are written as text ("0.04"); the form asks for text only
+        copy["type"] = "string"
     return copy
 
 

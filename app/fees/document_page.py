@@ -8,24 +8,17 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from flask import has_app_context
+
 from app.configuration.presenting import Presentation, enum_label, text_of
+from app.configuration.reading import load_schema
 
 BUSINESS_TYPES = ("new", "renewal", "transfer", "combined_first", "combined_other")
-PARTIES = {
-    "carrier": {"zh": "保险公司", "en": "Carrier"},
-    "intermediary": {"zh": "中介机构", "en": "Intermediary"},
-    "dealer": {"zh": "经销商", "en": "Dealer"},
-    "salesperson": {"zh": "业务人员", "en": "Salesperson"},
-}
-DATE_BASES = {
-    "issue_date": {"zh": "签单日", "en": "Issue date"},
-    "start_date": {"zh": "起保日", "en": "Start date"},
-}
-ROUNDINGS = {
-    "half_up": {"zh": "四舍五入到分", "en": "Half up to the cent"},
-    "half_even": {"zh": "银行家舍入到分", "en": "Half even to the cent"},
-    "down": {"zh": "舍去分以下", "en": "Down to the cent"},
-}
+
+
+def _labels(prop: str) -> dict[str, dict[str, str]]:
+    """The labels of an enumerated property of the fee agreement's schema."""
+    return load_schema("fee_agreement")["properties"][prop].get("x-labels", {})
 
 
 def percent(ratio: Any) -> str:
@@ -46,15 +39,43 @@ def rate_cell(rate: Mapping[str, Any] | None) -> dict[str, str]:
     return {"how": "amount", "value": money(rate["amount"])}
 
 
+def document_names(kind: str, keys: list[str], lang: str = "zh") -> dict[str, str]:
+    """Names of the documents of `kind` the user's scope sees, by key: a product by its
+    category path as the brochure writes it (车险 → 交强险), a carrier by its title; {}
+    outside a request."""
+    if not keys or not has_app_context():
+        return {}
+    from sqlalchemy import select
+
+    from app.configuration.models import Document
+    from app.extensions import db
+
+    found = db.session.scalars(
+        select(Document).where(Document.kind == kind, Document.key.in_(set(keys)))
+    ).all()
+    names = {}
+    for document in found:
+        version = document.current_version
+        if version is None:
+            continue
+        body = version.data.get("body") or {}
+        path = " → ".join(body.get("category") or [])
+        names[document.key] = path or text_of(body.get("name"), lang) or version.title
+    return names
+
+
 def present_fee_agreement(data: Mapping[str, Any], lang: str = "zh") -> Presentation:
     body = data["body"]
+    names = document_names("product", [line["product"] for line in body["lines"]], lang)
+    carriers = document_names("carrier", list(body.get("carriers", [])), lang)
     lines = []
     for line in body["lines"]:
         rates = line["rates"]
         lines.append(
             {
                 "product": line["product"],
-                "product_label": enum_label("product_line", line["product"], lang),
+                "product_label": names.get(line["product"])
+                or enum_label("product_line", line["product"], lang),
                 "fee_type": enum_label("fee_type", line["fee_type"], lang),
                 "base": enum_label("fee_base", line["base"], lang),
                 "tax_inclusive": line["base"] == "premium_incl_tax",
@@ -68,13 +89,15 @@ def present_fee_agreement(data: Mapping[str, Any], lang: str = "zh") -> Presenta
         "code": body.get("agreement_code", ""),
         "external_no": body.get("external_no", ""),
         "broker": body.get("broker", ""),
-        "carriers": list(body.get("carriers", [])),
+        "carriers": [carriers.get(key, key) for key in body.get("carriers", [])],
         "valid_from": body.get("valid_from", ""),
         "valid_to": body.get("valid_to", ""),
-        "payer": text_of(PARTIES.get(body.get("payer", "carrier")), lang),
-        "payee": text_of(PARTIES.get(body.get("payee", "intermediary")), lang),
-        "date_basis": text_of(DATE_BASES.get(body.get("date_basis", "issue_date")), lang),
-        "rounding": text_of(ROUNDINGS.get(body.get("rounding", "half_up")), lang),
+        "payer": text_of(_labels("payer").get(body.get("payer", "carrier")), lang),
+        "payee": text_of(_labels("payee").get(body.get("payee", "intermediary")), lang),
+        "date_basis": text_of(
+            _labels("date_basis").get(body.get("date_basis", "issue_date")), lang
+        ),
+        "rounding": text_of(_labels("rounding").get(body.get("rounding", "half_up")), lang),
     }
     caps = [
         {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from app.configuration.presenting import present
 from app.extensions import db
 from app.tenancy.scope import system_scope, use_scope
 from tests.app.conftest import (
+    browser_login,
     build_world,
     install_for,
     login,
@@ -79,6 +81,18 @@ def fee_table(version: str = "1.0.0", rules=None) -> dict:
     }
 
 
+def browser_table() -> dict:
+    """A table covering every input (no gap) for the browser round."""
+    document = fee_table(
+        rules=[
+            {"when": ["新保", "-"], "then": ["0.04"]},
+            {"when": ["续保", "-"], "then": ["0.05"]},
+            {"when": ["转保", "-"], "then": ["0.07"]},
+        ]
+    )
+    return {**document, "key": "centre_browser_rate", "title": "浏览器测试费率"}
+
+
 @pytest.fixture(scope="module")
 def world(app):
     return build_world(
@@ -118,7 +132,7 @@ def documents(app, world, core, tmp_path_factory):
     folder = write_pack(
         tmp_path_factory.mktemp("centre"),
         "centre_pack",
-        documents=[fee_table(), agreement, reminder_entity()],
+        documents=[fee_table(), browser_table(), agreement, reminder_entity()],
     )
     install_for(app, world, folder)
     with use_scope(system_scope("tests")):
@@ -191,11 +205,8 @@ def test_presenters_are_chosen_by_kind_and_fall_back_to_yaml():
     shown = present("fee_agreement", agreement, "zh")
     assert shown.template.endswith("document_part_fee_agreement.html")
     first = shown.context["lines"][0]
-    assert (first["product_label"], first["fee_type"], first["base"]) == (
-        "交强险",
-        "手续费",
-        "含税保费",
-    )
+    assert first["product_label"].endswith("交强险")  # by its category path where one is known
+    assert (first["fee_type"], first["base"]) == ("手续费", "含税保费")
     assert first["rates"][0] == {"how": "ratio", "value": "4%"}
     assert shown.context["business_types"][:2] == ["新保", "续保"]
     table = present("decision_table", fee_table(), "zh").context["table"]
@@ -289,7 +300,7 @@ def test_the_grid_saves_a_draft_publishing_shows_the_change_side_by_side(
     assert published.status_code == 302
     assert f"/documentview/compare/{document_id}" in published.headers["Location"]
     compare = client.get(published.headers["Location"]).get_data(as_text=True)
-    assert "<del>[0..3]</del> <ins>[0..3)</ins>" in compare
+    assert '<del>[0..3]</del><span class="dc-arrow">→</span><ins>[0..3)</ins>' in compare
     assert compare.count('data-status="removed"') == 1  # the 转保 row
     assert compare.count('data-status="same"') == 2
     with use_scope(system_scope()):
@@ -430,9 +441,8 @@ def test_other_tenants_and_the_desk_cannot_reach_the_documents(
     assert client.post(f"/documents/{document_id}/publish/{version_id}").status_code in (302, 403)
 
 
-def test_pack_review_speaks_of_documents_tables_and_columns(
-    app, client, world, documents, tmp_path
-):
+def _upgrade_zip(folder: Path) -> bytes:
+    """The world's pack, next version: the fee table's rows changed, the entity given a field."""
     changed_table = fee_table(
         "2.0.0",
         rules=[
@@ -448,7 +458,7 @@ def test_pack_review_speaks_of_documents_tables_and_columns(
     }
     folder = Path(
         write_pack(
-            tmp_path,
+            folder,
             "centre_pack",
             version="1.1.0",
             documents=[changed_table, reminder_entity(version="1.1.0", extra_fields=[extra])],
@@ -459,16 +469,130 @@ def test_pack_review_speaks_of_documents_tables_and_columns(
         for path in folder.rglob("*"):
             if path.is_file():
                 archive.write(path, f"{folder.name}/{path.relative_to(folder)}")
+    return buffer.getvalue()
+
+
+def test_pack_review_speaks_of_documents_tables_and_columns(
+    app, client, world, documents, tmp_path
+):
+    zipped = _upgrade_zip(tmp_path)
     login(client, world.users["admin"])
     uploaded = client.post(
         "/packs/upload",
-        data={"pack": (io.BytesIO(buffer.getvalue()), "centre.zip")},
+        data={"pack": (io.BytesIO(zipped), "centre.zip")},
         content_type="multipart/form-data",
     )
     assert uploaded.status_code == 302
     html = client.get(uploaded.headers["Location"]).get_data(as_text=True)
     changed = html.split('id="dc-plan-changed"', 1)[1].split('id="dc-plan-tables"', 1)[0]
     assert "测试手续费率" in changed and "年审提醒" in changed
+    assert "里程数（mileage）" in changed  # the field added, by its name
     tables = html.split('id="dc-plan-tables"', 1)[1]
     assert "年审提醒" in tables and "里程数（mileage）" in tables and "整数" in tables
     client.post(uploaded.headers["Location"], data={"action": "cancel"})
+
+
+# --- the round in a browser ------------------------------------------------------------------
+
+SHOTS = os.environ.get("DC_SCREENSHOTS")  # a folder: also take the screens at 1366 and 390 px
+
+
+def _shoot(page, name: str) -> None:
+    if not SHOTS:
+        return
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+
+def test_business_admin_edits_in_the_grid_sees_the_gap_simulates_publishes_and_compares(
+    app, live_server, browser, world, documents
+):
+    """Issue 18's 'done when': one browser session, from the grid to the comparison."""
+    document_id = documents["centre_browser_rate"]
+    page = browser_login(browser, live_server, world.users["admin"], width=1366)
+    page.on("dialog", lambda dialog: dialog.accept())  # the publish confirmation
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server}/documentview/show/{document_id}")
+    assert page.locator("tr.dc-gap-row").count() == 0
+    page.click("#dc-edit-grid")
+    page.wait_for_selector("#dc-grid-status.label-success")  # checked: no gap yet
+    _shoot(page, "grid")
+
+    # A bad cell is refused as it is typed, with the engine's reason under it.
+    age_cells = page.locator("input.dc-cell[data-column=vehicle_age]")
+    age_cells.nth(2).fill("[5..1]")
+    page.wait_for_selector("input.dc-cell-bad")
+    problem = age_cells.nth(2).locator("xpath=..").locator(".dc-cell-problem")
+    assert "下限大于上限" in problem.inner_text()
+    # Narrowing 转保 to new cars leaves older 转保 cars uncovered: the gap is flagged.
+    age_cells.nth(2).fill("[0..3)")
+    page.wait_for_selector("#dc-grid-status[data-gaps='1']")
+    page.wait_for_function("!document.querySelector('input.dc-cell-bad')")
+    gap = page.locator(".dc-finding-gap").first
+    assert "转保" in gap.inner_text() and "[3..30]" in gap.get_attribute("data-gap-cells")
+    # The gap becomes a row with one click; rows are moved and deleted.
+    page.click(".dc-fill-gap")
+    rows = page.locator("tr.dc-grid-row")
+    assert rows.count() == 4
+    assert rows.nth(3).locator("input.dc-cell").nth(1).input_value() == "[3..30]"
+    rows.nth(3).locator("input.dc-cell").nth(2).fill("0.09")
+    page.wait_for_selector("#dc-grid-status[data-gaps='0']")
+    rows.nth(3).locator(".dc-row-up").click()
+    assert rows.nth(2).locator("input.dc-cell").nth(2).input_value() == "0.09"
+    rows.nth(2).locator(".dc-row-delete").click()
+    assert rows.count() == 3
+    page.click("#dc-add-row")
+    assert rows.count() == 4 and rows.nth(3).locator("input.dc-cell").nth(0).input_value() == "-"
+    rows.nth(3).locator(".dc-row-delete").click()
+    page.wait_for_selector("#dc-grid-status[data-gaps='1']")
+    _shoot(page, "grid-gap")
+    page.click("#dc-grid-save")
+    page.wait_for_selector("#dc-publish")
+    assert page.locator("tr.dc-gap-row").count() == 1  # the draft's page marks the gap too
+    _shoot(page, "document-draft")
+
+    # The simulator, one click away, tries the draft: an old 转保 car gets no answer.
+    page.click("#dc-try")
+    page.wait_for_selector("#dc-simulate")
+    assert "1.0.1" in page.locator("#dc-tried-version").inner_text()
+    page.select_option("#in-business_type", "转保")
+    page.fill("#in-vehicle_age", "5")
+    page.click("#dc-run")
+    page.wait_for_selector("#dc-result")
+    assert page.locator("#dc-trace").inner_text().strip()
+    _shoot(page, "simulator")
+    page.click("#dc-sim-publish")
+    page.wait_for_selector("#dc-table-diff")
+    changed = page.locator("td.dc-cell-changed")
+    assert changed.count() == 1
+    assert "[0..3)" in changed.inner_text() and "-" in changed.locator("del").inner_text()
+    _shoot(page, "compare")
+    if SHOTS:  # the other pages of the centre, to look at
+        for name, path in (
+            ("fee-agreement", f"/documentview/show/{documents['centre_agreement']}"),
+            ("product", f"/documentview/show/{documents['compulsory_motor']}"),
+            ("list-view", f"/documentview/show/{documents['policy_list']}"),
+            ("editor", f"/documents/{documents['centre_agreement']}/edit"),
+            ("table", f"/documentview/show/{documents['centre_fee_rate']}"),
+        ):
+            page.goto(f"{live_server}{path}")
+            page.wait_for_load_state("networkidle")
+            _shoot(page, name)
+        archive = Path(SHOTS) / "centre_pack.zip"
+        archive.write_bytes(_upgrade_zip(Path(SHOTS)))
+        page.goto(f"{live_server}/packs/upload")
+        page.set_input_files("input[name=pack]", str(archive))
+        page.click("#dc-upload")
+        page.wait_for_selector("#dc-plan-tables")
+        _shoot(page, "pack-review")
+        page.click("#dc-cancel")
+    with use_scope(system_scope()):
+        db.session.expire_all()
+        document = db.session.get(Document, document_id)
+        assert document.current_version.version == "1.0.1"
+        assert document.current_version.body["rules"][2]["when"] == ["转保", "[0..3)"]  # as written
+    assert errors == []
+    page.close()

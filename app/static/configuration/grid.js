@@ -137,8 +137,16 @@
       });
     });
     answer.gaps.forEach(function (gap) {
-      var li = item(words.gap + "：" + gap.message, "gap");
+      var li = item(words.gap + "：" + gap.message + " ", "gap");
       li.setAttribute("data-gap-cells", gap.cells.join(" | "));
+      var fill = document.createElement("button");
+      fill.type = "button";
+      fill.className = "btn btn-xs btn-default dc-fill-gap";
+      fill.textContent = words.fill;
+      fill.addEventListener("click", function () {
+        addRow(gap.cells);
+      });
+      li.appendChild(fill);
       count += 1;
     });
     answer.notes.forEach(function (note) {
@@ -199,7 +207,7 @@
     return b;
   }
 
-  function newRow() {
+  function newRow(cells) {
     var row = document.createElement("tr");
     row.className = "dc-grid-row";
     var number = document.createElement("td");
@@ -215,7 +223,8 @@
       input.setAttribute("aria-label", column.label);
       input.setAttribute("autocomplete", "off");
       input.setAttribute("spellcheck", "false");
-      input.value = "-";
+      var position = config.columns.indexOf(column);
+      input.value = (cells && column.side === "input" && cells[position]) || "-";
       var problem = document.createElement("div");
       problem.className = "dc-cell-problem";
       td.appendChild(input);
@@ -239,16 +248,21 @@
     return row;
   }
 
-  document.getElementById("dc-add-row").addEventListener("click", function () {
-    var row = newRow();
+  // A new row: empty ("-" everywhere), or the cells of a gap to fill, its outputs to write.
+  function addRow(cells) {
+    var row = newRow(cells);
     body.appendChild(row);
     renumber();
     soon();
-    var first = row.querySelector("input.dc-cell");
+    var first = row.querySelector(cells ? "input.dc-cell[data-side=output]" : "input.dc-cell");
     if (first) {
       first.focus();
       first.select();
     }
+  }
+
+  document.getElementById("dc-add-row").addEventListener("click", function () {
+    addRow(null);
   });
 
   body.addEventListener("click", function (event) {
