@@ -278,10 +278,52 @@ def _demo_camera(session: Session, store: OrgNode) -> None:
     from app.cameras.models import Camera
     from app.cameras.services import register_camera
 
+    _gate_sample_car(session, store)
     if session.scalar(select(Camera).where(Camera.org_node_id == store.id)) is not None:
         return
     camera, token = register_camera(session, store, "GATE-1", "大门摄像头")
     click.echo(f"Demo camera GATE-1 at {store.name}: key_id {camera.key_id}  token {token}")
+
+
+# The car in the sample gate picture samples/gate/plate_hu_AK5218.jpg (docs/cameras.md: trying
+# the camera without a gate box): pointing the agent at it raises the 进店提醒 at the first store.
+SAMPLE_PLATE = "沪AK5218"
+
+
+def _gate_sample_car(session: Session, store: OrgNode) -> None:
+    """The customer and car of the sample gate picture, at the camera's store (once)."""
+    exists = session.scalar(
+        select(Vehicle.id).where(
+            Vehicle.tenant_id == store.tenant_id, Vehicle.plate == SAMPLE_PLATE
+        )
+    )
+    if exists is not None:
+        return
+    rng = random.Random(5218)
+    customer = Customer(
+        tenant_id=store.tenant_id,
+        org_node_id=store.id,
+        name="门岗演示客户",
+        kind="person",
+        mobile="13900005218",
+        address="上海市浦东新区示范路5218号",
+    )
+    vehicle = Vehicle(
+        tenant_id=store.tenant_id,
+        org_node_id=store.id,
+        customer=customer,
+        plate=SAMPLE_PLATE,
+        vin=make_vin(rng, "LSV", "T"),
+        brand=store.brand,
+        model_name="中型SUV",
+        register_date=datetime.date(2023, 5, 18),
+        seats=5,
+        displacement=decimal.Decimal("2.00"),
+        fuel=FuelType.PETROL,
+        purchase_price=decimal.Decimal("229800.00"),
+    )
+    session.add_all([customer, vehicle])
+    session.flush()
 
 
 def demo_password() -> str:

@@ -117,3 +117,29 @@ def test_a_second_demo_load_keeps_every_password_and_says_where_it_is(app, monke
     third = runner.invoke(args=["demo", "load"])
     assert _password_in(third.output) == "Chosen-Pass-2026"
     assert check_password_hash(_hash(created), "Chosen-Pass-2026")
+
+
+def test_the_demo_has_the_car_of_the_sample_gate_picture(app):
+    """docs/cameras.md: the agent pointed at samples/gate raises the pop-up at the demo camera's
+    store, because the loader gives that store the car in the picture (once)."""
+    from app.customers.models import Vehicle
+    from app.demo.loader import SAMPLE_PLATE, _gate_sample_car
+    from app.identifiers import check_vin
+    from app.organisation.models import OrgNode
+
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "samples" / "gate" / "plate_hu_AK5218.jpg").is_file()
+    assert SAMPLE_PLATE == "沪AK5218"
+    world = build_world(app)
+    with use_scope(system_scope()):
+        store = db.session.get(OrgNode, world.store_a)
+        _gate_sample_car(db.session, store)
+        _gate_sample_car(db.session, store)  # a second load adds nothing
+        db.session.commit()
+        cars = db.session.scalars(
+            select(Vehicle).where(
+                Vehicle.tenant_id == world.tenant_id, Vehicle.plate == SAMPLE_PLATE
+            )
+        ).all()
+        assert len(cars) == 1 and cars[0].org_node_id == store.id
+        assert check_vin(cars[0].vin) and cars[0].customer.name == "门岗演示客户"
