@@ -59,6 +59,7 @@ def status_context(user, sm) -> dict:
         state_labels=STATE_LABELS,
         capability_labels=CAPABILITY_LABELS,
         waiting=waiting,
+        has_tenant=bool(tenant_id),
         can_pull=bool(tenant_id) and sm.has_access("can_add", "CarrierStatusView"),
     )
 

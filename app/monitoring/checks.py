@@ -4,12 +4,14 @@ failed to load, each tenant's carriers, the payment gateways and the camera agen
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterator
 
 from flask import current_app
 from sqlalchemy import func, select, text
 
 from app.monitoring.probes import ProbeContext, Reading, timed
+from app.web.formatting import local_time
 
 # Scheduled tasks (run by cron through `flask …` or the job queue): task → (label, every minutes).
 # A capability adds its own with `register_schedule`.
@@ -116,33 +118,50 @@ def check_queue(context: ProbeContext) -> Iterator[Reading]:
     yield Reading("queue", "jobs", "后台任务队列", ok, detail, latency, extra=facts)
 
 
-def schedule_facts(session) -> list[dict]:
-    """The last run of each scheduled task, per tenant that has run it."""
+def _job_tenant(record) -> int | None:
+    """The tenant a run was for: its requester's, or the one a platform run names (cron runs
+    `flask carriers pull`, which enqueues one job per tenant in the platform's scope)."""
+    if record.tenant_id is not None:
+        return record.tenant_id
+    try:
+        named = json.loads(record.arguments or "{}").get("tenant_id")
+    except (ValueError, AttributeError):
+        return None
+    return named if isinstance(named, int) else None
+
+
+def schedule_facts(session, recent: int = 500) -> list[dict]:
+    """The last run of each scheduled task, per tenant it ran for (and the platform's own)."""
     from app.jobs.models import JobRecord
 
     found = []
     for task_name, (label, every) in sorted(SCHEDULES.items()):
-        last_ids = (
-            select(func.max(JobRecord.id))
-            .where(JobRecord.task == task_name)
-            .group_by(JobRecord.tenant_id)
-        )
+        latest: dict[int | None, JobRecord] = {}
         rows = session.scalars(
-            select(JobRecord).where(JobRecord.id.in_(last_ids)).order_by(JobRecord.tenant_id)
-        ).all()
-        if not rows:
-            found.append({"task": task_name, "label": label, "every": every, "last": None})
+            select(JobRecord)
+            .where(JobRecord.task == task_name)
+            .order_by(JobRecord.id.desc())
+            .limit(recent)
+        )
         for row in rows:
-            found.append({"task": task_name, "label": label, "every": every, "last": row})
+            latest.setdefault(_job_tenant(row), row)
+        if not latest:
+            found.append(
+                {"task": task_name, "label": label, "every": every, "last": None, "tenant": None}
+            )
+        for tenant, row in sorted(latest.items(), key=lambda item: item[0] or 0):
+            found.append(
+                {"task": task_name, "label": label, "every": every, "last": row, "tenant": tenant}
+            )
     return found
 
 
 def check_schedules(context: ProbeContext) -> Iterator[Reading]:
     from app.jobs.models import JobStatus
 
+    roots = {tenant_id: root_id for tenant_id, _name, root_id in _tenants(context.session)}
     for fact in schedule_facts(context.session):
-        last, every = fact["last"], fact["every"]
-        tenant = last.tenant_id if last is not None else None
+        last, every, tenant = fact["last"], fact["every"], fact["tenant"]
         name = fact["task"]
         label = f"{fact['label']}（每 {every} 分钟）"
         if last is None:
@@ -153,7 +172,7 @@ def check_schedules(context: ProbeContext) -> Iterator[Reading]:
         if last.status == JobStatus.FAILED:
             ok, detail = False, f"上次运行失败（任务 #{last.id}）"
         elif overdue:
-            ok, detail = False, f"已逾期：上次运行于 {ran_at:%Y-%m-%d %H:%M:%S} UTC"
+            ok, detail = False, f"已逾期：上次运行于 {local_time(ran_at)}"
         else:
             ok, detail = True, f"上次运行：任务 #{last.id}（{last.status}）"
         yield Reading(
@@ -162,8 +181,8 @@ def check_schedules(context: ProbeContext) -> Iterator[Reading]:
             label,
             ok,
             detail,
-            tenant_id=tenant,
-            org_node_id=last.org_node_id if tenant else None,
+            tenant_id=tenant if tenant in roots else None,
+            org_node_id=roots.get(tenant),
             reportable=False,
             extra={"job_id": last.id, "ran_at": ran_at},
         )
@@ -292,7 +311,7 @@ def check_cameras(context: ProbeContext) -> Iterator[Reading]:
         if camera.last_heartbeat_at is None:
             yield Reading("camera", camera.code, label, None, "尚未连接", **where)
             continue
-        seen = f"{camera.last_heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
+        seen = local_time(camera.last_heartbeat_at)
         if camera.status(context.now) == CameraStatus.ONLINE:
             yield Reading("camera", camera.code, label, True, f"最近心跳 {seen}", **where)
         else:

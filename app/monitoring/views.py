@@ -8,7 +8,6 @@ from itertools import groupby
 from flask import flash, g, redirect, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
-from flask_babel import format_datetime
 from sqlalchemy import func, select
 
 from app.audit.models import utcnow
@@ -18,6 +17,9 @@ from app.jobs.models import JobRecord, JobStatus
 from app.monitoring.models import STATE_LABELS, Incident, MonitorStatus, ProbeState
 from app.monitoring.probes import KIND_LABELS
 from app.monitoring.services import incident_facts, words
+from app.organisation.models import Tenant
+from app.tenancy.scope import current_scope
+from app.web.formatting import local_time
 
 REFRESH_SECONDS = 30
 KIND_ORDER = list(KIND_LABELS)
@@ -29,14 +31,14 @@ JOB_STATUS_LABELS = {
 }
 
 
-def local_time(value: datetime.datetime | None) -> str:
-    """A stored UTC time in the user's zone, to the second."""
-    if value is None:
-        return ""
-    try:
-        return format_datetime(value, "yyyy-MM-dd HH:mm:ss")
-    except (OverflowError, ValueError):
-        return value.isoformat(sep=" ", timespec="seconds") + " UTC"
+# What the failed-jobs table calls each task (its code stays in the job's detail page).
+TASK_LABELS = {
+    "carriers.pull_downloads": "保险公司数据下载",
+    "monitoring.probe": "状态探测",
+    "notices.daily_reminders": "每日提醒",
+    "orders.issue": "支付后出单",
+    "organisation.store_summary": "门店汇总",
+}
 
 
 def epoch_ms(value: datetime.datetime) -> int:
@@ -83,6 +85,13 @@ class MonitoringView(BaseView):
             )
         )
         last_run = session.scalar(select(func.max(MonitorStatus.checked_at)))
+        scope = current_scope()
+        # The platform sees every tenant's targets: each says whose it is.
+        tenant_names = (
+            dict(session.execute(select(Tenant.id, Tenant.name)).all())
+            if scope is not None and scope.unrestricted
+            else {}
+        )
         sm = self.appbuilder.sm
         return self.render_template(
             "monitoring/index.html",
@@ -97,6 +106,7 @@ class MonitoringView(BaseView):
             schedules=schedule_facts(session),
             failed_jobs=failed_jobs,
             job_labels=JOB_STATUS_LABELS,
+            task_labels=TASK_LABELS,
             last_run=last_run,
             refresh=REFRESH_SECONDS,
             can_probe=sm.has_access("can_add", "MonitoringView"),
@@ -106,6 +116,7 @@ class MonitoringView(BaseView):
             epoch_ms=epoch_ms,
             words=words,
             back="monitoring",
+            tenant_names=tenant_names,
             **status_context(g.user, sm),
         )
 

@@ -231,12 +231,17 @@ def describe(
         found = [(a, pairs) for a, pairs in found if pairs]
         full = [pairs for _a, pairs in found if pairs <= held_pairs]
         explained = set().union(*full) if full else set()
+        # A pair held beyond the fully held actions counts for the smallest action that has it:
+        # a role that lists jobs without their API is partly "查看后台任务", not partly "重试".
+        partly = set()
+        for pair in held_pairs - explained:
+            owners = [(len(pairs), n) for n, (_a, pairs) in enumerate(found) if pair in pairs]
+            if owners:
+                partly.add(min(owners)[1])
         actions = []
-        for action, pairs in found:
-            # "Some" only for what no fully held action explains: 批改 includes 查看's pairs,
-            # and a role that may only look is not "partly" allowed to endorse.
+        for n, (action, pairs) in enumerate(found):
             have = pairs & held_pairs
-            state = "all" if have == pairs else ("some" if have - explained else "none")
+            state = "all" if have == pairs else ("some" if n in partly else "none")
             actions.append(Held(capability, action, pairs, state))
         if actions:
             answer.append((capability, actions))

@@ -151,6 +151,7 @@ class RoleEditorView(BaseView):
             "security/role_form.html",
             role=role,
             source=source,
+            source_label=role_label(source.name) if source is not None else "",
             name=name or (role.name if role is not None else ""),
             names=self._names(role) if role is not None else None,
             groups=caps.describe(held, catalogue),
