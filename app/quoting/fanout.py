@@ -120,7 +120,6 @@ class Fanout:
                 if not batch:
                     self._writing = False
                     return
-            with self._lock:
                 last = self._written + len(batch) >= len(self.calls)
             self._write(batch, last)
             with self._lock:

@@ -10,7 +10,8 @@ import pytest
 
 import rules
 from app.carriers.contract import CoverageRequest
-from tests.app.carriers.helpers import file_tariff
+from app.carriers.tariff import PlatformTariff
+from tests.app.carriers.helpers import pack_documents
 
 COMPULSORY = {
     "province": "北京",
@@ -32,10 +33,18 @@ COMMERCIAL = {
 COVERAGES = (CoverageRequest("own_damage"), CoverageRequest("third_party", Decimal("1000000")))
 
 
-def test_a_remembered_price_is_the_price_computed_afresh():
-    quoting = file_tariff().tracing(False)
-    fresh = file_tariff().tracing(False)
-    fresh._remembered = None  # prices every call
+@pytest.fixture(scope="module")
+def documents():
+    """The packs' products and rules library, read once (each tariff below is made from them)."""
+    found = pack_documents()
+    products = {d["key"]: d for d in found if d["kind"] == "product"}
+    kinds = ("decision_table", "rule_set")
+    return products, rules.Library(d for d in found if d["kind"] in kinds)
+
+
+def test_a_remembered_price_is_the_price_computed_afresh(documents):
+    quoting = PlatformTariff(*documents).tracing(False)
+    fresh = PlatformTariff(*documents, remember=False).tracing(False)
     first = quoting.price("commercial_motor", COMMERCIAL, COVERAGES)
     again = quoting.price("commercial_motor", dict(COMMERCIAL), COVERAGES)
     assert again is first
@@ -51,8 +60,8 @@ def test_a_remembered_price_is_the_price_computed_afresh():
     assert compulsory.collected["vehicle_tax"] > 0
 
 
-def test_equal_looking_inputs_are_priced_apart_and_traces_are_not_remembered():
-    tariff = file_tariff()
+def test_equal_looking_inputs_are_priced_apart_and_traces_are_not_remembered(documents):
+    tariff = PlatformTariff(*documents)
     quoting = tariff.tracing(False)
     one = quoting.price("compulsory_motor", COMPULSORY)
     two = quoting.price("compulsory_motor", {**COMPULSORY, "displacement_l": Decimal("1.60")})
