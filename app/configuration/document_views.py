@@ -47,6 +47,7 @@ from app.configuration.views import LABELS, _lang, _user_tenant, kind_label, own
 from app.extensions import db
 from app.tenancy.scope import ScopeViolation
 from app.web.base import DealerModelView
+from app.web.formatting import local_time
 from rules.editing import check_cell
 
 MAX_GRID_ROWS = 5000
@@ -81,10 +82,11 @@ class DocumentView(DealerModelView):
             versions=list(reversed(document.versions)),
             kind_label=kind_label(document.kind),
             owner=_owner(document.tenant_id),
-            can_edit=_may("can_edit", "DocumentEditorView"),
+            can_edit=_may("can_edit", "DocumentEditorView") and _changeable(document),
             can_publish=_may("publish", "DocumentVersionView"),
             is_rule=document.kind in ("decision_table", "rule_set"),
             previous=previous_version(document, shown),
+            local_time=local_time,
         )
 
     @expose("/compare/<pk>", methods=["GET"])
@@ -93,13 +95,12 @@ class DocumentView(DealerModelView):
         """Two versions side by side: by default the newest and the one before it."""
         document = document_or_404(pk)
         versions = list(document.versions)
-        if len(versions) < 2:
-            flash(_("This document has one version only: nothing to compare"), "info")
-            return redirect(url_for(".show", pk=document.id))
         new = version_or_404(document, request.args.get("b", type=int) or versions[-1].id)
         old_id = request.args.get("a", type=int)
         old = version_or_404(document, old_id) if old_id else previous_version(document, new)
-        old = old or versions[0]
+        if old is None:
+            flash(_("This document has one version only: nothing to compare"), "info")
+            return redirect(url_for(".show", pk=document.id))
         return self.render_template(
             "configuration/document_compare.html",
             document=document,
@@ -119,6 +120,11 @@ def _owner(tenant_id: int | None) -> str:
 
     tenant = db.session.get(Tenant, tenant_id)
     return tenant.name if tenant is not None else owner_label(tenant_id)
+
+
+def _changeable(document: Document) -> bool:
+    """A tenant's users change their tenant's documents; the platform's only its admins."""
+    return document.tenant_id is not None or _user_tenant() is None
 
 
 def _may(permission: str, view: str) -> bool:

@@ -441,6 +441,40 @@ def test_other_tenants_and_the_desk_cannot_reach_the_documents(
     assert client.post(f"/documents/{document_id}/publish/{version_id}").status_code in (302, 403)
 
 
+def test_wrong_pairings_answer_404_and_platform_documents_stay_as_they_are(
+    app, client, world, documents
+):
+    login(client, world.users["admin"])
+    table, agreement = documents["centre_fee_rate"], documents["centre_agreement"]
+    with use_scope(system_scope()):
+        foreign_version = db.session.get(Document, agreement).versions[0].id
+        platform_table = db.session.get(Document, documents["jqx_floating_rate"])
+        platform_versions = len(platform_table.versions)
+        body = platform_table.current_version.body
+    assert client.get(f"/documentview/show/{table}?version={foreign_version}").status_code == 404
+    assert client.get(f"/documentview/compare/{table}?a={foreign_version}").status_code == 404
+    assert client.post(f"/documents/{table}/publish/{foreign_version}").status_code == 404
+    assert client.get(f"/documents/{agreement}/grid").status_code == 404  # not a table
+    assert client.post(f"/documents/{agreement}/check", json={"rules": []}).status_code in (
+        400,
+        404,
+    )
+    # The platform's table is read by the tenant but not changed by it.
+    platform_id = documents["jqx_floating_rate"]
+    shown = client.get(f"/documentview/show/{platform_id}").get_data(as_text=True)
+    assert 'id="dc-decision-table"' in shown and 'id="dc-edit-grid"' not in shown
+    rows = [{"when": dict.fromkeys([i["name"] for i in body["inputs"]], "-"), "then": {}}]
+    refused = client.post(
+        f"/documents/{platform_id}/grid",
+        data={"table": json.dumps({"rules": rows}), "version": "9.9.9"},
+        follow_redirects=True,
+    )
+    assert refused.status_code == 200
+    with use_scope(system_scope()):
+        db.session.expire_all()
+        assert len(db.session.get(Document, platform_id).versions) == platform_versions
+
+
 def _upgrade_zip(folder: Path) -> bytes:
     """The world's pack, next version: the fee table's rows changed, the entity given a field."""
     changed_table = fee_table(
