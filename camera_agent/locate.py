@@ -19,6 +19,7 @@ MIN_ASPECT, MAX_ASPECT = 1.8, 6.5  # single-row plates are ~3.1-3.5, perspective
 # hand-held shot) can be wider, and is looked for with a larger share when nothing else was found
 MAX_PLATE_SHARE = 0.6
 MIN_PLATE_WIDTH = 36  # at work width: ~70 px at 1280, about the smallest readable plate
+MAX_TILT = 50  # degrees: a plate-coloured shape lying steeper than this is no plate
 
 # character rows: local threshold (block size, offset) and character heights at work width
 ROW_BLOCK, ROW_OFFSET = 25, -8
@@ -189,7 +190,13 @@ def _shapes(
         if w < MIN_PLATE_WIDTH or w > mask.shape[1] * max_share or h < 8:
             continue
         aspect = w / h
-        if not MIN_ASPECT <= aspect <= MAX_ASPECT or abs(_wrap_angle(angle)) > 25:
+        if not MIN_ASPECT <= aspect <= MAX_ASPECT:
+            continue
+        # a plate-coloured shape may lie at up to MAX_TILT degrees (a camera or a plate
+        # mounted askew, a car on a ramp); an edge shape that steep is mostly clutter
+        slant = ((angle + 90) % 180) - 90  # the long side's angle, -90 to 90 degrees
+        steep = abs(_wrap_angle(angle)) > 25 or abs(slant) > 25
+        if steep and (source == "edges" or abs(slant) > MAX_TILT):
             continue
         fill = cv2.contourArea(contour) / (w * h)
         if fill < 0.45:
@@ -202,6 +209,10 @@ def _shapes(
             aspect = 3.3
         else:
             corners = _corners(contour, ((cx, cy), (w, h), angle))
+        if steep:
+            # corners ordered along the plate's own axes: by x + y and y - x, the order of an
+            # upright plate, a plate at 45 degrees has two top-left corners
+            corners = order_along(corners, slant)
         # near 3.2 and well filled scores best; colour masks are more specific than edges
         score = fill - abs(aspect - 3.3) * 0.1 + (0.3 if source != "edges" else 0.0)
         if source in ("white", "black"):
@@ -234,6 +245,25 @@ def _corners(contour: np.ndarray, rect) -> np.ndarray:
     approx = cv2.approxPolyDP(hull, 0.04 * cv2.arcLength(hull, True), True)
     points = approx.reshape(-1, 2) if len(approx) == 4 else cv2.boxPoints(rect)
     return order_corners(points.astype(np.float32))
+
+
+def order_along(points: np.ndarray, degrees: float) -> np.ndarray:
+    """Four corners ordered top-left, top-right, bottom-right, bottom-left along a plate whose
+    long side runs at `degrees` (-90 to 90; image y points down)."""
+    rad = np.deg2rad(degrees)
+    along = np.array([np.cos(rad), np.sin(rad)], np.float32)
+    down = np.array([-along[1], along[0]], np.float32)
+    rel = points - points.mean(axis=0)
+    u, v = rel @ along, rel @ down
+    order = [
+        int(np.argmin(u + v)),  # left and up
+        int(np.argmax(u - v)),  # right and up
+        int(np.argmax(u + v)),  # right and down
+        int(np.argmin(u - v)),  # left and down
+    ]
+    if len(set(order)) < 4:
+        return order_corners(points)
+    return points[order].astype(np.float32)
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:

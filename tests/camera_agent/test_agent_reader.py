@@ -147,6 +147,27 @@ def test_a_row_fit_off_the_plate_is_mended_by_the_colour_outline(reader, monkeyp
     assert [p.text for p in reader.read_plates(frame)] == [plate.text]
 
 
+@pytest.mark.parametrize("degrees", [-40, 40])
+def test_plate_lying_at_40_degrees_is_read(reader, degrees):
+    # a camera or a plate mounted askew: the colour mask's shape lies at 40 degrees
+    rng = random.Random(301)
+    plate = render.random_plate(rng, "blue")
+    frame = render.random_background(rng)
+    render.draw_car(rng, frame, 640, 400, 1000)
+    face = render.render_plate(plate)
+    h, w = face.shape[:2]
+    half = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32) * [130, 130 * h / w]
+    a = np.deg2rad(degrees)
+    turn = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]], np.float32)
+    corners = (half @ turn.T + [640, 400]).astype(np.float32)
+    m = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), corners)
+    warped = cv2.warpPerspective(face, m, (1280, 720), flags=cv2.INTER_AREA)
+    inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, (1280, 720)) > 127
+    frame[inside] = warped[inside]
+    found = reader.read_plates(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    assert [p.text for p in found] == [plate.text]
+
+
 def test_infra_red_grey_frame_reads_the_plate_without_guessing_its_colour(reader):
     from camera_agent.reader import is_colourless
 
