@@ -549,6 +549,12 @@ def test_business_admin_edits_in_the_grid_sees_the_gap_simulates_publishes_and_c
     page.on("dialog", lambda dialog: dialog.accept())  # the publish confirmation
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(  # a script refused by the Content Security Policy is an error too
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     page.goto(f"{live_server}/documentview/show/{document_id}")
     assert page.locator("tr.dc-gap-row").count() == 0
     page.click("#dc-edit-grid")
