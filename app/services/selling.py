@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
 
 import rules
-from app.errors import ValidationFailed
+from app.configuration.models import Document, DocumentVersion, VersionStatus
+from app.errors import Conflict, ValidationFailed
 from app.quoting.facts import vehicle_age_years
 from app.quoting.models import QuoteSession
 from app.services.models import ServiceContract
@@ -52,14 +54,61 @@ def package_for_sale(
     _check_store(body, quote, title, field)
     _check_sale_mode(body, insured_lines, title, field)
     _check_eligibility(body, quote, title, field)
+    return _package(key, version)
+
+
+def _package(key: str, version: DocumentVersion) -> PackageOnSale:
+    body = version.body
     return PackageOnSale(
         key=key,
         version=str(version.version),
-        title=title,
+        title=body["name"]["zh"],
         price=Decimal(str(body["price"])),
         term_months=max((i.get("term_months", 12) for i in body["items"]), default=12),
         items=list(body["items"]),
     )
+
+
+def sold_package(session: Session, quote: QuoteSession, item) -> PackageOnSale:
+    """The package as it was sold: the version the order item recorded when it was bound, not
+    whatever is in force now, and not checked for sale again — the customer has paid for it, so
+    a version published since (new items, a narrower eligibility, a store left out) changes
+    nothing for this order. An item bound before items recorded their version is checked as
+    before."""
+    sold = (item.details or {}).get("version")
+    if not sold:
+        lines = {i.line for i in item.order.items}
+        return package_for_sale(session, quote, item.product_key, lines, "service_packages")
+    version = _sold_version(session, quote, item.product_key, str(sold))
+    if version is None:
+        raise Conflict(
+            f"service package {item.product_key} version {sold} no longer exists",
+            f"服务套餐 {item.product_key} 的售出版本 {sold} 已不存在",
+            code="package_version_gone",
+        )
+    return _package(item.product_key, version)
+
+
+def _sold_version(
+    session: Session, quote: QuoteSession, key: str, version: str
+) -> DocumentVersion | None:
+    """Version `version` of the package `key` the order could have been sold from: the
+    tenant's own document of that key first (it overrides the platform's when it has a version
+    in force), then the platform's."""
+    documents = session.scalars(
+        select(Document)
+        .where(
+            Document.kind == "service_package",
+            Document.key == key,
+            or_(Document.tenant_id.is_(None), Document.tenant_id == quote.tenant_id),
+        )
+        .options(selectinload(Document.versions))
+    ).all()
+    for document in sorted(documents, key=lambda d: d.tenant_id is None):
+        for candidate in document.versions:
+            if candidate.version == version and candidate.status == VersionStatus.PUBLISHED:
+                return candidate
+    return None
 
 
 def packages_on_sale(
@@ -138,11 +187,10 @@ def _check_eligibility(body, quote: QuoteSession, title: str, field: str) -> Non
 
 
 def sign_contract(session: Session, order, item) -> ServiceContract:
-    """The contract of a paid service item (once: the item keeps the contract's id)."""
+    """The contract of a paid service item (once: the item keeps the contract's id), made from
+    the package version the item was sold with (`sold_package`)."""
     quote = order.quote_session
-    package = package_for_sale(
-        session, quote, item.product_key, {i.line for i in order.items}, "service_packages"
-    )
+    package = sold_package(session, quote, item)
     start = quote.start_date
     contract = ServiceContract(
         tenant_id=order.tenant_id,
