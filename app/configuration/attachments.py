@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.configuration.models import EntityAttachment
@@ -171,6 +171,7 @@ def save_file(
     path = storage_root() / key
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    session.info.setdefault(WRITTEN, []).append(path)
     attachment = EntityAttachment(
         record_table=runtime.definition.table,
         record_id=record.id,
@@ -205,12 +206,31 @@ def read_bytes(attachment: EntityAttachment) -> bytes:
     return (storage_root() / attachment.storage_key).read_bytes()
 
 
+# The files a transaction wrote and those it deleted: the bytes follow the rows, so a file
+# deleted is removed when its row's deletion commits, and a file written is removed again when
+# the transaction that recorded it rolls back.
+WRITTEN, DELETED = "entity_files_written", "entity_files_deleted"
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(WRITTEN, None)
+    for path in session.info.pop(DELETED, []):
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(DELETED, None)
+    for path in session.info.pop(WRITTEN, []):
+        path.unlink(missing_ok=True)
+
+
 def delete_file(session: Session, attachment: EntityAttachment) -> None:
-    """Forget the file (audited as a deleted row); its bytes go once the row is gone."""
-    path = storage_root() / attachment.storage_key
+    """Forget the file (audited as a deleted row); its bytes go when that commits."""
+    session.info.setdefault(DELETED, []).append(storage_root() / attachment.storage_key)
     session.delete(attachment)
     session.flush()
-    path.unlink(missing_ok=True)
 
 
 def delete_files_of(session: Session, runtime: EntityRuntime, record) -> None:

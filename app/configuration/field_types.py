@@ -81,6 +81,22 @@ class FieldType:
             schema["maxLength"] = spec["max_length"]
         if self.identifier:
             schema["x-identifier"] = self.name
+        if self.storage == "rows":
+            schema = {
+                "type": "array",
+                "maxItems": spec.get("max_rows", 500),
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        child["name"]: field_type(child["type"]).schema_for(child)
+                        for child in spec["fields"]
+                    },
+                    "required": [c["name"] for c in spec["fields"] if c.get("required")],
+                },
+            }
+        if spec.get("compute"):
+            schema["readOnly"] = True
+            schema["x-compute"] = spec["compute"]
         return schema
 
 

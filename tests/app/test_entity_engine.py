@@ -41,7 +41,52 @@ CARD = "6222021234567890128"  # passes Luhn
 
 
 def _doc(name: str) -> dict:
-    return yaml.safe_load((ENTITIES / f"{name}.yaml").read_text(encoding="utf-8"))
+    """A demo entity document; the booking's items also name the station that checked them (a
+    reference inside a child table, shown on the station's page)."""
+    document = yaml.safe_load((ENTITIES / f"{name}.yaml").read_text(encoding="utf-8"))
+    if name == "vehicle_inspection_booking":
+        _items(document["body"])["fields"].append(
+            {
+                "name": "station",
+                "label": {"zh": "检测站"},
+                "type": "reference",
+                "target": "inspection_station",
+            }
+        )
+    return document
+
+
+STATION = {
+    "kind": "entity",
+    "key": "inspection_station",
+    "version": "1.0.0",
+    "title": "检测站",
+    "body": {
+        "name": "inspection_station",
+        "label": {"zh": "检测站", "en": "Inspection station"},
+        "fields": [
+            {"name": "station_name", "label": {"zh": "名称"}, "type": "string", "required": True}
+        ],
+        "related": [
+            {
+                "entity": "vehicle_inspection_booking",
+                "field": "station",
+                "table": "items",
+                "label": {"zh": "检测记录"},
+                "columns": ["item", "fee"],
+            }
+        ],
+        "permissions": {
+            "tenant_admin": "write",
+            "store_manager": "write",
+            "service_advisor": "read",
+        },
+    },
+}
+
+
+def _documents() -> list[dict]:
+    return [_doc("annual_inspection_reminder"), _doc("vehicle_inspection_booking"), STATION]
 
 
 @pytest.fixture(autouse=True)
@@ -62,9 +107,11 @@ def world(app, tmp_path_factory):
     world = build_world(app, roles)
     other = build_world(app, {"admin": (r.TENANT_ADMIN, "hq")})
     folder = tmp_path_factory.mktemp("packs")
-    documents = [_doc("annual_inspection_reminder"), _doc("vehicle_inspection_booking")]
+    documents = _documents()
     for target in (world, other):
-        install_for(app, target, write_pack(folder / str(target.tenant_id), "engine", "1.0.0", documents))
+        install_for(
+            app, target, write_pack(folder / str(target.tenant_id), "engine", "1.0.0", documents)
+        )
     world.other = other
     return world
 
@@ -89,7 +136,12 @@ def _booking(**extra):
         "landline": "021 62345678",
         "deposit_card": CARD,
         "items": [
-            {"item": "尾气检测", "fee": "120.005", "passed": True, "inspector_mobile": "13800000001"},
+            {
+                "item": "尾气检测",
+                "fee": "120.005",
+                "passed": True,
+                "inspector_mobile": "13800000001",
+            },
             {"item": "灯光检测", "fee": "30", "passed": False},
         ],
         **extra,
@@ -165,7 +217,14 @@ def test_child_rows_and_computed_fields(app, client, world):
     headers = _headers(client, world.users["mgr_a"])
     url = f"/api/v1/vehicle_inspection_booking/{created['id']}"
     # PUT without the rows leaves them; with them replaces them and recomputes
-    assert len(client.put(url, json={"owner_name": "李四"}, headers=headers).get_json()["result"]["items"]) == 2
+    assert (
+        len(
+            client.put(url, json={"owner_name": "李四"}, headers=headers).get_json()["result"][
+                "items"
+            ]
+        )
+        == 2
+    )
     changed = client.put(
         url, json={"items": [{"item": "外观", "fee": "50"}], "owner_id_number": ""}, headers=headers
     ).get_json()["result"]
@@ -174,14 +233,13 @@ def test_child_rows_and_computed_fields(app, client, world):
     table = f"x{world.tenant_id}_vehicle_inspection_booking__items"
     with use_scope(system_scope()):
         assert table in inspect(db.engine).get_table_names()
-        audited = db.session.scalars(
-            select(AuditRecord).where(AuditRecord.entity == table)
-        ).all()
+        audited = db.session.scalars(select(AuditRecord).where(AuditRecord.entity == table)).all()
     assert {a.action for a in audited} >= {"insert", "delete"}
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect() as connection:
             secured = connection.exec_driver_sql(
-                f"SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = '{table}'"
+                "SELECT relrowsecurity, relforcerowsecurity FROM pg_class "
+                f"WHERE relname = '{table}'"
             ).one()
         assert tuple(secured) == (True, True)
     # the other tenant and the sibling store see neither the record nor its rows
@@ -226,16 +284,23 @@ def test_states_move_only_along_their_transitions(client, world):
     # an advisor may not cancel (store managers may)
     refused = client.post(f"{url}/_transition", json={"to": "cancelled"}, headers=headers)
     assert refused.status_code == 409 and refused.get_json()["code"] == "transition_role"
-    assert client.post(f"{url}/_transition", json={"to": "picked_up"}, headers=headers).status_code == 200
+    assert (
+        client.post(f"{url}/_transition", json={"to": "picked_up"}, headers=headers).status_code
+        == 200
+    )
     missing = client.post(f"{url}/_transition", json={"to": "inspected"}, headers=headers)
     assert missing.status_code == 422 and missing.get_json()["field"] == "inspection_result"
     done = client.post(
-        f"{url}/_transition", json={"to": "inspected", "inspection_result": "passed"}, headers=headers
+        f"{url}/_transition",
+        json={"to": "inspected", "inspection_result": "passed"},
+        headers=headers,
     )
     assert done.status_code == 200 and done.get_json()["result"]["status"] == "inspected"
     # the screen: the show page offers the one next step, and the form refuses a jump
     login(client, world.users["adv_a"])
-    page = client.get(f"/entities/vehicle_inspection_booking/{created['id']}/").get_data(as_text=True)
+    page = client.get(f"/entities/vehicle_inspection_booking/{created['id']}/").get_data(
+        as_text=True
+    )
     assert 'data-to="returned"' in page and 'data-to="cancelled"' not in page
     jump = client.post(
         f"/entities/vehicle_inspection_booking/{created['id']}/transition",
@@ -282,7 +347,9 @@ def test_sensitive_fields_are_masked_by_role_everywhere(client, world):
     assert guess.status_code == 400
     # the screen and the export mask alike; the export is audited with what it showed
     login(client, world.users["adv_a"])
-    page = client.get(f"/entities/vehicle_inspection_booking/{created['id']}/").get_data(as_text=True)
+    page = client.get(f"/entities/vehicle_inspection_booking/{created['id']}/").get_data(
+        as_text=True
+    )
     assert CARD not in page and ID_1990_MALE not in page and "13912345678" not in page
     exported = client.get("/entities/vehicle_inspection_booking/export")
     sheet = load_workbook(io.BytesIO(exported.data)).active
@@ -291,8 +358,9 @@ def test_sensitive_fields_are_masked_by_role_everywhere(client, world):
     assert "车主身份证号" in cells
     with use_scope(system_scope()):
         audit = db.session.scalars(
-            select(AuditRecord)
-            .where(AuditRecord.action == "export", AuditRecord.username == world.users["adv_a"])
+            select(AuditRecord).where(
+                AuditRecord.action == "export", AuditRecord.username == world.users["adv_a"]
+            )
         ).all()
     assert audit and json.loads(audit[-1].detail or "{}").get("unmasked") == []
 
@@ -342,7 +410,8 @@ def test_photo_and_attachments_are_checked_stored_and_walled(app, client, world)
     assert [f["id"] for f in record["vehicle_photo"]] == [second_photo.get_json()["id"]]
     file_url = record["documents"][0]["url"]
     assert client.get(file_url, headers=headers).data.startswith(b"%PDF")
-    screen_url = f"/entities/vehicle_inspection_booking/{created['id']}/files/{second_photo.get_json()['id']}"
+    photo_id = second_photo.get_json()["id"]
+    screen_url = f"/entities/vehicle_inspection_booking/{created['id']}/files/{photo_id}"
     login(client, world.users["adv_a"])
     shown = client.get(screen_url)
     assert shown.status_code == 200 and shown.data.startswith(b"\xff\xd8\xff")
@@ -355,11 +424,29 @@ def test_photo_and_attachments_are_checked_stored_and_walled(app, client, world)
         stored = db.session.scalars(
             select(EntityAttachment).where(EntityAttachment.record_id == created["id"])
         ).all()
-        assert all(Path(app.config["STORAGE_PATH"], "entity-files", f.storage_key).is_file() for f in stored)
+        assert all(
+            Path(app.config["STORAGE_PATH"], "entity-files", f.storage_key).is_file()
+            for f in stored
+        )
         audited = db.session.scalars(
             select(AuditRecord).where(AuditRecord.entity == "entity_attachment")
         ).all()
     assert {a.action for a in audited} >= {"insert", "delete"}  # the replaced photo
+    assert _stored_files(app, world) == _attachment_rows(world)  # its bytes went with it
+
+
+def _stored_files(app, world) -> int:
+    folder = Path(app.config["STORAGE_PATH"], "entity-files", str(world.tenant_id))
+    return len(list(folder.iterdir())) if folder.is_dir() else 0
+
+
+def _attachment_rows(world) -> int:
+    with use_scope(system_scope()):
+        return len(
+            db.session.scalars(
+                select(EntityAttachment).where(EntityAttachment.tenant_id == world.tenant_id)
+            ).all()
+        )
 
 
 # --- relations ------------------------------------------------------------------------------------
@@ -379,9 +466,16 @@ def test_relations_show_on_both_sides(client, world):
     assert [row["id"] for row in related["vehicle_inspection_booking"]] == [booking["id"]]
     assert related["vehicle_inspection_booking"][0]["values"]["total_fee"] == "150.01"
     login(client, world.users["mgr_a"])
-    reminder_page = client.get(f"/entities/annual_inspection_reminder/{reminder['id']}/").get_data(as_text=True)
-    assert "代送检预约" in reminder_page and f"/entities/vehicle_inspection_booking/{booking['id']}/" in reminder_page
-    booking_page = client.get(f"/entities/vehicle_inspection_booking/{booking['id']}/").get_data(as_text=True)
+    reminder_page = client.get(f"/entities/annual_inspection_reminder/{reminder['id']}/").get_data(
+        as_text=True
+    )
+    assert (
+        "代送检预约" in reminder_page
+        and f"/entities/vehicle_inspection_booking/{booking['id']}/" in reminder_page
+    )
+    booking_page = client.get(f"/entities/vehicle_inspection_booking/{booking['id']}/").get_data(
+        as_text=True
+    )
     assert f"/entities/annual_inspection_reminder/{reminder['id']}/" in booking_page
     assert "沪B54321 (#" in booking_page
     # a reminder of the sibling store cannot be pointed at (another tenant's live in their own
@@ -397,6 +491,26 @@ def test_relations_show_on_both_sides(client, world):
         headers=mgr,
     )
     assert refused.status_code == 422
+    # a reference inside a child table shows on the referenced record's page too
+    station = client.post(
+        "/api/v1/inspection_station/", json={"station_name": "浦东检测站"}, headers=mgr
+    ).get_json()
+    checked = _create(
+        client, world, items=[{"item": "制动", "fee": "80", "station": station["id"]}]
+    )
+    rows = client.get(f"/api/v1/inspection_station/{station['id']}", headers=mgr).get_json()[
+        "result"
+    ]["_related"]["vehicle_inspection_booking.items"]
+    assert [(r["id"], r["values"]["item"]) for r in rows] == [(checked["id"], "制动")]
+    station_page = client.get(f"/entities/inspection_station/{station['id']}/").get_data(
+        as_text=True
+    )
+    assert "检测记录" in station_page and "制动" in station_page
+    # the sibling store's advisor reads stations but not store A's bookings: none listed
+    login(client, world.users["adv_b"])
+    assert "制动" not in client.get(f"/entities/inspection_station/{station['id']}/").get_data(
+        as_text=True
+    )
 
 
 # --- import and export ----------------------------------------------------------------------------
@@ -440,19 +554,32 @@ def test_import_is_all_or_nothing_with_a_row_error_workbook(client, world):
     )
     assert answer.status_code == 422
     errors = answer.get_json()["errors"]
-    assert {(e["row"], e["column"]) for e in errors} == {(4, "车牌号"), (4, "车主身份证号"), (4, "门店")}
+    assert {(e["row"], e["column"]) for e in errors} == {
+        (4, "车牌号"),
+        (4, "车主身份证号"),
+        (4, "门店"),
+    }
     assert count() == 0  # nothing half-imported
     # the screen gives the error workbook: row and column named, the bad cells marked
     page = client.post(
         "/entities/vehicle_inspection_booking/import",
-        data={"file": (io.BytesIO(_workbook(rows[:3] + [[*rows[3][:6], None]])), "b.xlsx"), "mode": "all", "csrf_token": _csrf_of(client, "/entities/vehicle_inspection_booking/import")},
+        data={
+            "file": (io.BytesIO(_workbook(rows[:3] + [[*rows[3][:6], None]])), "b.xlsx"),
+            "mode": "all",
+            "csrf_token": _csrf_of(client, "/entities/vehicle_inspection_booking/import"),
+        },
         content_type="multipart/form-data",
     ).get_data(as_text=True)
-    assert "没有导入" in page or "Nothing was imported" in page
+    assert "未导入任何数据" in page and "第4行" not in page and "门店" in page
     assert count() == 0
     workbook = client.post(
         "/entities/vehicle_inspection_booking/import",
-        data={"file": (io.BytesIO(_workbook(rows)), "b.xlsx"), "mode": "all", "download": "1", "csrf_token": _csrf_of(client, "/entities/vehicle_inspection_booking/import")},
+        data={
+            "file": (io.BytesIO(_workbook(rows)), "b.xlsx"),
+            "mode": "all",
+            "download": "1",
+            "csrf_token": _csrf_of(client, "/entities/vehicle_inspection_booking/import"),
+        },
         content_type="multipart/form-data",
     )
     sheet = load_workbook(io.BytesIO(workbook.data)).active
@@ -483,12 +610,26 @@ def test_import_is_all_or_nothing_with_a_row_error_workbook(client, world):
     assert imported["owner_birth_date"] == "1990-03-07" and imported["status"] == "booked"
     with use_scope(system_scope()):
         assert db.session.scalars(
-            select(AuditRecord).where(AuditRecord.action == "import", AuditRecord.username == world.users["mgr_a"])
+            select(AuditRecord).where(
+                AuditRecord.action == "import", AuditRecord.username == world.users["mgr_a"]
+            )
         ).all()
     # another tenant's import never lands in this tenant, and a sibling store is no target
     sibling = client.post(
         "/api/v1/vehicle_inspection_booking/_import",
-        data={"file": (io.BytesIO(_workbook([IMPORT_HEADER, ["沪A77771", "2026-11-01", "甲", None, None, None, "闵行店"]])), "b.xlsx")},
+        data={
+            "file": (
+                io.BytesIO(
+                    _workbook(
+                        [
+                            IMPORT_HEADER,
+                            ["沪A77771", "2026-11-01", "甲", None, None, None, "闵行店"],
+                        ]
+                    )
+                ),
+                "b.xlsx",
+            )
+        },
         headers=headers,
         content_type="multipart/form-data",
     )
@@ -509,7 +650,10 @@ def test_child_rows_import_and_export_through_the_record(client, world):
     bad = [*rows, ["", "abc", "否"]]
     refused = client.post(
         f"{base}/import",
-        data={"file": (io.BytesIO(_workbook(bad)), "r.xlsx"), "csrf_token": _csrf_of(client, f"{base}/import")},
+        data={
+            "file": (io.BytesIO(_workbook(bad)), "r.xlsx"),
+            "csrf_token": _csrf_of(client, f"{base}/import"),
+        },
         content_type="multipart/form-data",
     ).get_data(as_text=True)
     assert "费用" in refused and "32" in refused
@@ -518,7 +662,10 @@ def test_child_rows_import_and_export_through_the_record(client, world):
     assert len(client.get(url, headers=headers).get_json()["result"]["items"]) == 2
     ok = client.post(
         f"{base}/import",
-        data={"file": (io.BytesIO(_workbook(rows)), "r.xlsx"), "csrf_token": _csrf_of(client, f"{base}/import")},
+        data={
+            "file": (io.BytesIO(_workbook(rows)), "r.xlsx"),
+            "csrf_token": _csrf_of(client, f"{base}/import"),
+        },
         content_type="multipart/form-data",
     )
     assert ok.status_code == 302
@@ -554,11 +701,16 @@ def test_screens_add_a_record_with_rows_and_a_photo(client, world):
         "items-1-fee": "abc",
         "vehicle_photo": (io.BytesIO(_png()), "car.png"),
     }
-    bad = client.post("/entities/vehicle_inspection_booking/add", data=data, content_type="multipart/form-data")
+    bad = client.post(
+        "/entities/vehicle_inspection_booking/add", data=data, content_type="multipart/form-data"
+    )
     assert bad.status_code == 200 and "items[2].fee" in bad.get_data(as_text=True)
+    assert _stored_files(client.application, world) == _attachment_rows(world)  # no orphan
     data["items-1-fee"] = "20"
     data["vehicle_photo"] = (io.BytesIO(_png()), "car.png")
-    saved = client.post("/entities/vehicle_inspection_booking/add", data=data, content_type="multipart/form-data")
+    saved = client.post(
+        "/entities/vehicle_inspection_booking/add", data=data, content_type="multipart/form-data"
+    )
     assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
     page = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "尾气" in page and "30.00" in page and "1990-03-07" in page and "dc-photo" in page
@@ -577,26 +729,61 @@ def test_publishing_changes_child_tables_safely(app, client, world, tmp_path):
     body = document["body"]
     old = EntityDefinition(body["name"], world.tenant_id, body)
     grown = json.loads(json.dumps(body))
-    _items(grown)["fields"].append({"name": "station", "label": {"zh": "检测站"}, "type": "string"})
+    _items(grown)["fields"].append({"name": "lane", "label": {"zh": "检测线"}, "type": "string"})
     grown["fields"].append(
-        {"name": "notes_rows", "label": {"zh": "备注"}, "type": "table", "fields": [{"name": "note", "label": {"zh": "备注"}, "type": "text"}]}
+        {
+            "name": "notes_rows",
+            "label": {"zh": "备注"},
+            "type": "table",
+            "fields": [{"name": "note", "label": {"zh": "备注"}, "type": "text"}],
+        }
     )
     plan = plan_changes(old, EntityDefinition(body["name"], world.tenant_id, grown))
     assert not plan.refusals
-    assert {str(c) for c in plan.changes} == {"add_child_column items.station", "create_child_table notes_rows"}
+    assert {str(c) for c in plan.changes} == {
+        "add_child_column items.lane",
+        "create_child_table notes_rows",
+    }
     shrunk = json.loads(json.dumps(body))
     _items(shrunk)["fields"].pop()
-    assert "items.inspector_mobile was removed" in plan_changes(old, EntityDefinition(body["name"], world.tenant_id, shrunk)).refusals[0]
+    assert (
+        "items.station was removed"
+        in plan_changes(old, EntityDefinition(body["name"], world.tenant_id, shrunk)).refusals[0]
+    )
     document = {**document, "version": "1.1.0", "body": grown}
-    install_for(app, world, write_pack(tmp_path, "engine", "1.1.0", [_doc("annual_inspection_reminder"), document]))
+    install_for(
+        app,
+        world,
+        write_pack(
+            tmp_path, "engine", "1.1.0", [_doc("annual_inspection_reminder"), document, STATION]
+        ),
+    )
     with use_scope(system_scope()):
-        columns = {c["name"] for c in inspect(db.engine).get_columns(f"x{world.tenant_id}_vehicle_inspection_booking__items")}
-        assert "station" in columns
+        columns = {
+            c["name"]
+            for c in inspect(db.engine).get_columns(
+                f"x{world.tenant_id}_vehicle_inspection_booking__items"
+            )
+        }
+        assert "lane" in columns
     broken = json.loads(json.dumps(grown))
     broken["fields"][7]["compute"] = "open('x')"
     broken["states"]["transitions"][0]["to"] = "nowhere"
     with pytest.raises(PackError) as refused:
-        install_for(app, world, write_pack(tmp_path / "b", "engine", "1.2.0", [_doc("annual_inspection_reminder"), {**document, "version": "1.2.0", "body": broken}]))
+        install_for(
+            app,
+            world,
+            write_pack(
+                tmp_path / "b",
+                "engine",
+                "1.2.0",
+                [
+                    _doc("annual_inspection_reminder"),
+                    {**document, "version": "1.2.0", "body": broken},
+                    STATION,
+                ],
+            ),
+        )
     text = str(refused.value)
     assert "fields[7].compute" in text and "unknown function 'open'" in text
     assert "transitions[0].to" in text
