@@ -98,7 +98,7 @@ def _employees(session: Session, runtime, tenant: Tenant, stores: list[OrgNode])
             "bank_name": "中国工商银行",
             "bank_card": _luhn(f"62220210{rng.randrange(10**10):010d}"),
             "org_node_id": store.id,
-            "user": users.get(user) if user else None,
+            "user": user if user in users else None,
             "superior": made[superior].id if superior in made else None,
         }
         if valid_days is not None:
@@ -174,11 +174,13 @@ def _training(session: Session, tenant: Tenant, store: OrgNode, made: dict) -> N
 
 def _assign_customers(session: Session, store: OrgNode, made: dict) -> None:
     """The store's customers are looked after by the renewal specialist, to try the hand-over."""
-    owner = made.get("renewal.specialist")
-    if owner is None or owner.user is None:
+    from app.security.models import DealerUser
+
+    owner = session.scalar(select(DealerUser).where(DealerUser.username == "renewal.specialist"))
+    if owner is None or "renewal.specialist" not in made:
         return
     for customer in session.scalars(select(Customer).where(Customer.org_node_id == store.id)):
-        customer.owner_id = owner.user
+        customer.owner_id = owner.id
 
 
 def _luhn(body: str) -> str:

@@ -130,15 +130,24 @@ def _add_notice(session: Session, notice: Notice) -> int:
 
 
 def recipients(session: Session, runtime: EntityRuntime, row, paths: Iterable[str]) -> list[int]:
-    """The active logins of the record's tenant named by `paths`, each once."""
+    """The active logins of the record's tenant named by `paths` (a login's id, as a user
+    reference holds it, or its user name), each once."""
     found: list[int] = []
     for path in paths:
-        user_id = resolve(session, runtime, row, path)
-        if not isinstance(user_id, int) or user_id in found:
+        login = resolve(session, runtime, row, path)
+        if isinstance(login, str) and login.strip():  # a field holding the user name
+            user = session.scalar(
+                select(DealerUser).where(
+                    DealerUser.username == login.strip(), DealerUser.tenant_id == row.tenant_id
+                )
+            )
+        elif isinstance(login, int) and not isinstance(login, bool):
+            user = session.get(DealerUser, login)
+        else:
             continue
-        user = session.get(DealerUser, user_id)
-        if user is not None and user.active and user.tenant_id == row.tenant_id:
-            found.append(user_id)
+        usable = user is not None and user.active and user.tenant_id == row.tenant_id
+        if usable and user.id not in found:
+            found.append(user.id)
     return found
 
 

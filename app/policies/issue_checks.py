@@ -148,14 +148,25 @@ def _record_of(session: Session, body: Mapping, subject: IssueSubject):
     if runtime is None or runtime.definition.field(body["match_field"]) is None:
         return None
     model = runtime.model
+    login = subject.salesperson_id
+    if body.get("match_by") == "username":  # the field holds the login's user name
+        login = _username(session, subject)
+        if login is None:
+            return None
     query = select(model).where(
-        model.tenant_id == subject.tenant_id,
-        getattr(model, body["match_field"]) == subject.salesperson_id,
+        model.tenant_id == subject.tenant_id, getattr(model, body["match_field"]) == login
     )
     for name, value in (body.get("record_filter") or {}).items():
         if runtime.definition.field(name) is not None:
             query = query.where(getattr(model, name) == value)
     return session.scalars(query.order_by(model.id.desc()).limit(1)).first()
+
+
+def _username(session: Session, subject: IssueSubject) -> str | None:
+    from app.security.models import DealerUser
+
+    user = session.get(DealerUser, subject.salesperson_id)
+    return user.username if user is not None and user.tenant_id == subject.tenant_id else None
 
 
 def _caller() -> str:

@@ -5,6 +5,7 @@ on issuing, and the licence-expiry reminders — with the bad input and the wall
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from app.policies.models import Policy
 from app.security import roles as r
 from app.security.models import DealerUser
 from app.tenancy.scope import system_scope, use_scope
-from tests.app.conftest import api_token, build_world
+from tests.app.conftest import api_token, build_world, login
 from tests.app.policies.factory import make_policy
 
 PACKS = Path(__file__).resolve().parents[2] / "metadata" / "packs"
@@ -194,3 +195,501 @@ def build_user(app, world, suffix: str, role: str, node_id: int) -> int:
         db.session.commit()
         world.users[suffix] = username
         return user.id
+
+
+# --- the HR pack: the story of issue 17 ---------------------------------------------------------
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 160), (40, 90, 160)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _attendee_sheet(rows: list[list]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["员工姓名", "职业资格编号", "是否签到", "是否结束", "成绩"])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _resident_id(seed: int, birth=datetime.date(1990, 3, 6), male=True) -> str:
+    import random
+
+    from app.demo.loader import make_resident_id
+
+    return make_resident_id(random.Random(seed), "310115", birth, male)
+
+
+def _luhn(body: str) -> str:
+    from app.demo.people import _luhn as luhn
+
+    return luhn(body)
+
+
+@pytest.fixture(scope="module")
+def hr(app):
+    from tests.app.conftest import install_for
+    from tests.app.quoting.helpers import install_core
+
+    install_core(app)
+    world = build_world(
+        app,
+        {
+            "hr": (r.HR, "hq"),
+            "admin": (r.TENANT_ADMIN, "hq"),
+            "manager": (r.STORE_MANAGER, "store_a"),
+            "desk": (r.INSURANCE_DESK, "store_a"),
+            "heir": (r.INSURANCE_DESK, "store_a"),
+        },
+    )
+    install_for(app, world, str(PACKS / "demo"))
+    install_for(app, world, str(PACKS / "hr"))
+    return world
+
+
+def employee_body(world, suffix: str, number: str, **extra) -> dict:
+    body = {
+        "employee_no": number,
+        "name": {"desk": "张三", "manager": "王店长", "heir": "李四"}.get(suffix, suffix),
+        "department": "保险部",
+        "position": "业务员",
+        "id_number": _resident_id(len(number) * 7 + int(number[-2:])),
+        "mobile": "13800000002",
+        "bank_card": _luhn("622202100012345678"),
+        "org_node_id": world.store_a,
+        "user": world.users[suffix],
+        "licence_no": f"02000131000080002026{number[-2:]}0001",
+        "licence_type": "ancillary",
+        "licence_issue_date": (TODAY - datetime.timedelta(days=700)).isoformat(),
+        "licence_expiry": (TODAY + datetime.timedelta(days=365)).isoformat(),
+        "registry_status": "registered",
+    }
+    body.update(extra)
+    return body
+
+
+def bind_order(app, client, world, who="desk"):
+    from tests.app.quoting.helpers import first_vehicle, quote_body
+
+    headers = bearer(client, world.users[who])
+    vehicle = first_vehicle(app, world.store_a)
+    quote = client.post(
+        "/api/v1/quote/?wait=1", json=quote_body(vehicle, carriers=["picc"]), headers=headers
+    ).get_json()
+    chosen = next(a for a in quote["answers"] if a["status"] == "ok")
+    return client.post(
+        "/api/v1/order/",
+        json={"quote_id": quote["id"], "items": [{"answer_id": chosen["id"]}]},
+        headers=headers,
+    )
+
+
+def test_the_story_hr_adds_trains_and_the_licence_gate_and_the_leaving(app, client, hr):
+    from tests.app.quoting.helpers import pay_in_sandbox, run_queued_jobs
+
+    headers = bearer(client, hr.users["hr"])
+    # HR adds the manager, then the desk with a licence, a photo and a superior
+    manager = client.post(
+        "/api/v1/staff/", json=employee_body(hr, "manager", "LH0001"), headers=headers
+    )
+    assert manager.status_code == 201, manager.get_data(as_text=True)
+    body = employee_body(hr, "desk", "LH0002", superior=manager.get_json()["id"])
+    created = client.post("/api/v1/staff/", json=body, headers=headers)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    desk = created.get_json()["result"]
+    assert desk["birth_date"] == "1990-03-06" and desk["sex"] == "male"  # from the ID number
+    photo = client.post(
+        f"/api/v1/staff/{desk['id']}/files/photo",
+        data={"file": (__import__("io").BytesIO(_png()), "zhang.png")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert photo.status_code in (200, 201), photo.get_data(as_text=True)
+    # a month's pay
+    month = (TODAY.replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+    pay = client.put(
+        f"/api/v1/staff/{desk['id']}",
+        json={
+            "pay_lines": [
+                {"month": month, "item": "base", "amount": "6000"},
+                {"month": month, "item": "commission", "amount": "1234.565"},
+            ]
+        },
+        headers=headers,
+    )
+    assert pay.status_code == 200, pay.get_data(as_text=True)
+    shown = client.get(f"/api/v1/staff/{desk['id']}", headers=headers).get_json()["result"]
+    assert [line["amount"] for line in shown["pay_lines"]] == ["6000.00", "1234.57"]
+    assert shown["photo"] and shown["photo"][0]["content_type"].startswith("image/")
+
+    # a course, 30 attendees from Excel, then the scores
+    course = client.post(
+        "/api/v1/training_course/",
+        json={
+            "course_type": "advanced",
+            "name": "关于中介信息化办法培训",
+            "start_date": "2026-11-11",
+            "end_date": "2026-11-30",
+            "hours": "60",
+            "has_exam": True,
+            "org_node_id": hr.store_a,
+        },
+        headers=headers,
+    )
+    assert course.status_code == 201, course.get_data(as_text=True)
+    course_id = course.get_json()["id"]
+    rows = [[f"学员{i:02d}", f"C1304104{i:02d}", "是", "否", None] for i in range(30)]
+    login(client, hr.users["hr"])
+    uploaded = client.post(
+        f"/entities/training_course/{course_id}/rows/attendees/import",
+        data={"file": (__import__("io").BytesIO(_attendee_sheet(rows)), "attendees.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302, uploaded.get_data(as_text=True)[:2000]
+    attendees = client.get(f"/api/v1/training_course/{course_id}", headers=headers).get_json()[
+        "result"
+    ]["attendees"]
+    assert len(attendees) == 30 and attendees[0]["signed_in"] is True
+    scored = [{**row, "completed": True, "score": str(60 + i)} for i, row in enumerate(attendees)]
+    marked = client.put(
+        f"/api/v1/training_course/{course_id}", json={"attendees": scored}, headers=headers
+    )
+    assert marked.status_code == 200, marked.get_data(as_text=True)
+    again = client.get(f"/api/v1/training_course/{course_id}", headers=headers).get_json()
+    assert [a["score"] for a in again["result"]["attendees"]][:3] == ["60.0", "61.0", "62.0"]
+
+    # the desk, licensed, binds an order; with the licence expired, binding is refused
+    assert bind_order(app, client, hr).status_code == 201
+    paid_later = bind_order(app, client, hr).get_json()
+    expired = (TODAY - datetime.timedelta(days=1)).isoformat()
+    assert (
+        client.put(
+            f"/api/v1/staff/{desk['id']}", json={"licence_expiry": expired}, headers=headers
+        ).status_code
+        == 200
+    )
+    refused = bind_order(app, client, hr)
+    assert refused.status_code == 409, refused.get_data(as_text=True)
+    assert refused.get_json()["field"] == "salesperson_id"
+    # an order bound before the licence expired is not issued either: 出单失败, with the reason
+    desk_headers = bearer(client, hr.users["desk"])
+    payment = client.post(f"/api/v1/order/{paid_later['id']}/pay", headers=desk_headers)
+    pay_in_sandbox(app, client, payment.get_json(), paid_later["order_no"])
+    run_queued_jobs(app)
+    failed = client.get(f"/api/v1/order/{paid_later['id']}", headers=desk_headers).get_json()
+    assert failed["status"] == "issue_failed" and "执业证已过期" in (failed["last_error"] or "")
+    with use_scope(system_scope()):
+        assert not db.session.scalar(
+            select(func.count()).select_from(Policy).where(Policy.order_id == paid_later["id"])
+        )
+    # renewed, the same order issues
+    renewed = (TODAY + datetime.timedelta(days=700)).isoformat()
+    client.put(f"/api/v1/staff/{desk['id']}", json={"licence_expiry": renewed}, headers=headers)
+    retried = client.post(f"/api/v1/order/{paid_later['id']}/issue", headers=desk_headers)
+    assert retried.get_json()["status"] == "issued", retried.get_data(as_text=True)
+
+    # the desk leaves: their customers and open policies go to the successor, the login stops
+    desk_user, heir = user_id(hr.users["desk"]), user_id(hr.users["heir"])
+    customers = assign_customers(hr.store_a, desk_user)
+    with use_scope(system_scope()):
+        sold = db.session.scalars(select(Policy.id).where(Policy.salesperson_id == desk_user)).all()
+    assert sold
+    left = client.post(
+        f"/api/v1/staff/{desk['id']}/_transition",
+        json={"to": "left", "leave_date": TODAY.isoformat(), "successor": hr.users["heir"]},
+        headers=headers,
+    )
+    assert left.status_code == 200, left.get_data(as_text=True)
+    handed = client.post(
+        "/api/v1/handover/leave",
+        json={"leaver_id": desk_user, "successor_id": heir},
+        headers=headers,
+    )
+    assert handed.status_code == 201, handed.get_data(as_text=True)
+    assert owners(customers) == {heir}
+    with use_scope(system_scope()):
+        assert set(
+            db.session.scalars(select(Policy.salesperson_id).where(Policy.id.in_(sold)))
+        ) == {heir}
+        assert not db.session.get(DealerUser, desk_user).active
+    assert client.get("/api/v1/customer/", headers=desk_headers).status_code == 401
+
+
+def test_bad_id_number_bank_card_and_mobile_are_refused_naming_each_field(app, client, hr):
+    headers = {**bearer(client, hr.users["hr"]), "Accept-Language": "zh"}
+    good = employee_body(hr, "heir", "LH0101", user=None)
+    wrong_check = good["id_number"][:-1] + ("0" if good["id_number"][-1] != "0" else "1")
+    bad = {
+        **good,
+        "id_number": wrong_check,
+        "bank_card": good["bank_card"][:-1] + str((int(good["bank_card"][-1]) + 1) % 10),
+        "mobile": "12345678901",
+    }
+    refused = client.post("/api/v1/staff/", json=bad, headers=headers)
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    named = refused.get_json()
+    text = str(named)
+    for field in ("id_number", "bank_card", "mobile"):
+        assert field in text, (field, named)
+    with use_scope(system_scope()):
+        from app.configuration.runtime import REGISTRY
+
+        model = REGISTRY.get(db.session, "staff", hr.tenant_id).model
+        assert not db.session.scalar(
+            select(func.count()).select_from(model).where(model.employee_no == "LH0101")
+        )
+    # each alone is refused too, and the good record is accepted
+    for field in ("id_number", "bank_card", "mobile"):
+        alone = client.post("/api/v1/staff/", json={**good, field: bad[field]}, headers=headers)
+        assert alone.status_code == 422 and field in str(alone.get_json()), field
+    assert client.post("/api/v1/staff/", json=good, headers=headers).status_code == 201
+
+
+def test_a_training_upload_with_bad_rows_names_each_row_and_column_and_keeps_nothing(
+    app, client, hr
+):
+
+    headers = bearer(client, hr.users["hr"])
+    course = client.post(
+        "/api/v1/training_course/",
+        json={
+            "course_type": "induction",
+            "name": "岗前培训",
+            "start_date": "2026-10-08",
+            "hours": "24",
+            "org_node_id": hr.store_a,
+        },
+        headers=headers,
+    ).get_json()["id"]
+    rows = [
+        ["赵一", "C100", "是", "是", "88"],
+        [None, "C101", "是", "是", "90"],  # row 3: no name
+        ["钱二", "C" * 41, "是", "是", "70"],  # row 4: a practitioner number too long
+        ["孙三", "C103", "是", "是", "八十"],  # row 5: score not a number
+    ]
+    login(client, hr.users["hr"])
+    answer = client.post(
+        f"/entities/training_course/{course}/rows/attendees/import",
+        data={"file": (__import__("io").BytesIO(_attendee_sheet(rows)), "bad.xlsx")},
+        content_type="multipart/form-data",
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    for row, column in ((3, "员工姓名"), (4, "职业资格编号"), (5, "成绩")):
+        assert f"<td>{row}</td><td>{column}" in page.replace("*", ""), (row, column)
+    assert "<td>2</td>" not in page  # the good row is not named
+    kept = client.get(f"/api/v1/training_course/{course}", headers=headers).get_json()
+    assert kept["result"]["attendees"] == []  # nothing half-imported
+
+
+def test_licences_expiring_within_30_days_remind_the_person_and_their_superior(app, client, hr):
+    from app.notices.models import Notice
+    from app.notices.tasks import daily_reminders
+
+    headers = bearer(client, hr.users["hr"])
+    boss = build_user(app, hr, "boss", r.STORE_MANAGER, hr.store_a)
+    clerk = build_user(app, hr, "clerk", r.INSURANCE_DESK, hr.store_a)
+    far = build_user(app, hr, "far", r.INSURANCE_DESK, hr.store_a)
+    superior = client.post(
+        "/api/v1/staff/", json=employee_body(hr, "boss", "LH0201"), headers=headers
+    ).get_json()["id"]
+    soon = (TODAY + datetime.timedelta(days=10)).isoformat()
+    client.post(
+        "/api/v1/staff/",
+        json=employee_body(hr, "clerk", "LH0202", superior=superior, licence_expiry=soon),
+        headers=headers,
+    )
+    later = (TODAY + datetime.timedelta(days=40)).isoformat()
+    client.post(
+        "/api/v1/staff/",
+        json=employee_body(hr, "far", "LH0203", superior=superior, licence_expiry=later),
+        headers=headers,
+    )
+    with use_scope(system_scope("tests")):
+        first = daily_reminders(hr.tenant_id)
+        db.session.commit()
+        second = daily_reminders(hr.tenant_id)  # the next run: nobody is told twice
+        db.session.commit()
+        notices = db.session.scalars(
+            select(Notice).where(Notice.tenant_id == hr.tenant_id).order_by(Notice.user_id)
+        ).all()
+    assert first["licence_expiry_notice"] >= 2 and second["licence_expiry_notice"] == 0
+    told = {(n.user_id, n.due_date.isoformat()) for n in notices}
+    assert {(clerk, soon), (boss, soon)} <= told
+    assert not any(n.user_id == far for n in notices)
+    links = {n.user_id: n.link for n in notices if n.due_date.isoformat() == soon}
+    assert links[boss].startswith("/entities/staff/")  # a manager may open the record
+    assert links[clerk] is None  # a desk may not read employee records
+    assert all(
+        "执业证" in n.body and soon in n.body for n in notices if n.due_date.isoformat() == soon
+    )
+    # the clerk reads it under 我的提醒; another user does not see it
+    login(client, hr.users["clerk"])
+    page = client.get("/notices/").get_data(as_text=True)
+    assert "执业证即将到期" in page and soon in page
+    client.get("/logout/")
+    login(client, hr.users["far"])
+    assert soon not in client.get("/notices/").get_data(as_text=True)
+
+
+def test_a_tenant_in_warn_mode_issues_with_an_audited_warning(app, client):
+    from app.configuration.install import publish_version, save_draft
+    from app.configuration.models import Document
+    from tests.app.conftest import install_for
+    from tests.app.quoting.helpers import install_core
+
+    install_core(app)
+    world = build_world(app, {"desk": (r.INSURANCE_DESK, "store_a")})
+    install_for(app, world, str(PACKS / "demo"))
+    install_for(app, world, str(PACKS / "hr"))
+    assert bind_order(app, client, world).status_code == 409  # no employee record: blocked
+    with use_scope(system_scope("tests")):
+        document = db.session.scalars(
+            select(Document).where(
+                Document.tenant_id == world.tenant_id,
+                Document.kind == "issue_check",
+                Document.key == "salesperson_licence",
+            )
+        ).one()
+        data = dict(document.current_version.data)
+        data["version"], data["body"] = "1.0.1", {**data["body"], "mode": "warn"}
+        publish_version(db.session, save_draft(db.session, document, data, "tests"), "tests")
+    bound = bind_order(app, client, world)
+    assert bound.status_code == 201, bound.get_data(as_text=True)
+    with use_scope(system_scope()):
+        warning = db.session.scalars(
+            select(AuditRecord).where(
+                AuditRecord.tenant_id == world.tenant_id,
+                AuditRecord.action == "issue_check_warning",
+            )
+        ).one()
+    assert "no_record" in warning.detail and bound.get_json()["order_no"] in warning.detail
+
+
+def test_the_handover_screen_works_at_phone_width(app, browser, live_server, office, tmp_path):
+    """At 390 px: pick the leaver, see what they hold, be told to name a successor, hand over."""
+    from tests.app.conftest import browser_login
+
+    leaver = build_user(app, office, "phone_leaver", r.INSURANCE_DESK, office.store_a)
+    heir = user_id(office.users["heir"])
+    assign_customers(office.store_b, leaver)
+    shots = Path(os.environ.get("DC_SCREENSHOTS", tmp_path))
+    for width in (1366, 390):
+        page = browser_login(browser, live_server, office.users["hr"], width=width)
+        page.goto(f"{live_server}/handover/?leaver_id={leaver}")
+        assert page.locator("#dc-holdings").inner_text().count("客户") == 1
+        page.click("#dc-handover-submit")
+        page.wait_for_load_state()
+        error = page.locator(".dc-field-error[data-field=successor_id]")
+        assert "请指定交接人" in error.inner_text()
+        page.screenshot(path=str(shots / f"handover-{width}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{width}px: the page scrolls sideways by {overflow}px"
+        if width == 390:
+            page.select_option("#successor_id", str(heir))
+            page.click("#dc-handover-submit")
+            page.wait_for_load_state()
+            assert "已交接" in page.content()
+            page.screenshot(path=str(shots / "handover-done-390.png"), full_page=True)
+        page.close()
+    with use_scope(system_scope()):
+        assert not db.session.get(DealerUser, leaver).active
+
+
+def test_training_hours_per_employee_against_the_yearly_minimum(app, client):
+    from tests.app.conftest import install_for
+    from tests.app.quoting.helpers import install_core
+
+    install_core(app)
+    world = build_world(app, {"hr": (r.HR, "hq"), "manager_b": (r.STORE_MANAGER, "store_b")})
+    install_for(app, world, str(PACKS / "hr"))
+    headers = bearer(client, world.users["hr"])
+    year = TODAY.year
+
+    def course(name, hours, day, attendees, store, year=year):
+        answer = client.post(
+            "/api/v1/training_course/",
+            json={
+                "course_type": "continuing",
+                "name": name,
+                "start_date": f"{year}-{day}",
+                "hours": hours,
+                "org_node_id": store,
+                "attendees": [
+                    {
+                        "employee_name": who,
+                        "practitioner_no": f"P-{who}",
+                        "signed_in": signed,
+                        "completed": done,
+                    }
+                    for who, signed, done in attendees
+                ],
+            },
+            headers=headers,
+        )
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+
+    course(
+        "法规",
+        "24",
+        "03-01",
+        [("甲", True, True), ("乙", True, True), ("丙", True, False)],
+        world.store_a,
+    )
+    course("职业道德", "12.5", "06-01", [("甲", True, True), ("乙", False, True)], world.store_a)
+    course("年初的课", "40", "01-01", [("乙", True, True)], world.store_a)
+    course("闵行店", "8", "05-05", [("丁", True, True)], world.store_b)
+    course("去年的课", "40", "09-09", [("丙", True, True)], world.store_a, year=year - 1)
+    login(client, world.users["hr"])
+    page = client.get("/reports/training_hours/").get_data(as_text=True)
+    table = page.split('id="dc-report-table"', 1)[1]
+    rows = {
+        cells[0]: cells
+        for cells in (
+            [
+                c.split(">", 1)[1].split("<", 1)[0].strip() if ">" in c else c
+                for c in row.split("<td")[1:]
+            ]
+            for row in table.split("<tr>")[2:]
+        )
+        if cells
+    }
+    assert rows["甲"][2:4] == ["2", "36.5"]  # 24 + 12.5 hours, two courses
+    assert rows["乙"][2:4] == [
+        "2",
+        "64",
+    ]  # 24 + 40; the 12.5 h course without signing in not counted
+    assert rows["丙"][2:4] == ["0", "0"]  # signed in, never completed; last year's not counted
+    assert "label-success" in table.split("甲", 1)[1].split("</tr>", 1)[0]
+    assert "label-danger" in table.split("丙", 1)[1].split("</tr>", 1)[0]
+    assert rows["丁"][2:4] == ["1", "8"]
+    # a sibling store's manager sees only their store's attendees
+    client.get("/logout/")
+    login(client, world.users["manager_b"])
+    theirs = client.get("/reports/training_hours/").get_data(as_text=True)
+    assert "丁" in theirs and "甲" not in theirs
+    exported = client.get("/reports/training_hours/export?period=this_year")
+    assert exported.status_code == 200 and exported.data[:2] == b"PK"
+    with use_scope(system_scope()):
+        assert db.session.scalar(
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(AuditRecord.entity == "report:training_hours", AuditRecord.action == "export")
+        )
+    assert client.get("/reports/training_hours/?period=fortnight").status_code == 200
+    assert "期间不正确" in client.get("/reports/training_hours/?period=fortnight").get_data(
+        as_text=True
+    )

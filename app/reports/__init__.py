@@ -1,0 +1,1 @@
+"""Reports: `report` documents run over the records a user sees (entity sources so far)."""
