@@ -156,6 +156,7 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
     from app.organisation import views as organisation_views
     from app.policies import views as policy_views
     from app.quoting import views as quoting_views
+    from app.reports import views as report_views
 
     for module in (
         organisation_views,
@@ -169,6 +170,7 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
         monitoring_views,
         handover_views,
         notice_views,
+        report_views,
         audit_views,
     ):
         module.register(appbuilder)
