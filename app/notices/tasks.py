@@ -24,3 +24,13 @@ def daily_reminders(tenant_id: int, on: str | None = None) -> dict[str, int]:
         raised = raise_reminders(db.session, tenant_id, today)
         db.session.flush()
     return raised
+
+
+def _watch() -> None:
+    """状态监控 watches the daily run (a tenant's last run older than three days is overdue)."""
+    from app.monitoring.checks import register_schedule
+
+    register_schedule("notices.daily_reminders", "到期提醒（执业证等）", 24 * 60)
+
+
+_watch()
