@@ -174,6 +174,7 @@ CAPABILITIES: tuple[Capability, ...] = (
             _a("credentials", "录入凭据", CarrierCredentialView="write"),
         ),
     ),
+    Capability("reports", "报表", (_a("view", "查看报表", ReportView="read"),)),
     Capability(
         "employees",
         "员工",
@@ -204,11 +205,9 @@ HIDDEN = set(SELF_SERVICE)  # every role has them: changing one's own password, 
 def catalogue_of(sm) -> set[tuple[str, str]]:
     """Every (permission, view) pair of the database, menu entries left out (they follow from
     the screens a role can list)."""
-    return {
-        (pv.permission.name, pv.view_menu.name)
-        for pv in sm.session.query(sm.permissionview_model)
-        if pv.permission.name != "menu_access"
-    }
+    from app.security.roles import permission_views
+
+    return {pair for pair in permission_views(sm) if pair[0] != "menu_access"}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,13 @@ from sqlalchemy import func, select
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.security import capabilities as caps
 from app.security.grants import GrantRefused, current_actor, may_grant
-from app.security.roles import ALL_ROLES, PLATFORM_ADMIN, SELF_SERVICE, menu_pairs
+from app.security.roles import (
+    ALL_ROLES,
+    PLATFORM_ADMIN,
+    SELF_SERVICE,
+    menu_pairs,
+    permission_views,
+)
 from app.security.views import role_label
 
 MAX_NAME = 64
@@ -71,7 +77,8 @@ def write_role(appbuilder, role, actions: list[caps.Action]) -> None:
             wanted |= role_pairs(role) - caps.covered(catalogue)
         wanted |= SELF_SERVICE & catalogue
         wanted |= menu_pairs(appbuilder, wanted)
-        found = [sm.find_permission_view_menu(p, v) for p, v in sorted(wanted)]
+        by_pair = permission_views(sm)
+        found = [by_pair.get(pair) for pair in sorted(wanted)]
         role.permissions = [pv for pv in found if pv is not None]
     try:
         sm.session.commit()

@@ -207,12 +207,23 @@ def menu_pairs(appbuilder, granted: set[tuple[str, str]]) -> set[tuple[str, str]
     return pairs
 
 
+def permission_views(sm) -> dict[tuple[str, str], object]:
+    """Every permission-on-view of the database by (permission, view), read in one query (asking
+    Flask-AppBuilder pair by pair took three queries each: ~3,700 per start-up)."""
+    from sqlalchemy.orm import joinedload
+
+    model = sm.permissionview_model
+    rows = sm.session.query(model).options(
+        joinedload(model.permission), joinedload(model.view_menu)
+    )
+    return {(pv.permission.name, pv.view_menu.name): pv for pv in rows}
+
+
 def sync_roles(appbuilder) -> None:
     """Create every role and make its permissions exactly what the policy says."""
     sm = appbuilder.sm
-    catalogue = {
-        (pv.permission.name, pv.view_menu.name) for pv in sm.session.query(sm.permissionview_model)
-    }
+    by_pair = permission_views(sm)
+    catalogue = set(by_pair)
     for role_name in ALL_ROLES:
         role = sm.find_role(role_name) or sm.add_role(role_name)
         if role_name == PLATFORM_ADMIN:
@@ -220,6 +231,6 @@ def sync_roles(appbuilder) -> None:
         else:
             granted = allowed_pairs(role_name, catalogue)
             wanted_pairs = granted | (menu_pairs(appbuilder, granted) & catalogue)
-        wanted = [sm.find_permission_view_menu(p, v) for p, v in sorted(wanted_pairs)]
+        wanted = [by_pair.get(pair) for pair in sorted(wanted_pairs)]
         role.permissions = [pv for pv in wanted if pv is not None]
     sm.session.commit()
