@@ -10,7 +10,16 @@ from flask_babel import lazy_gettext as _l
 
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.queue import retry
-from app.web.base import DealerModelApi, DealerModelView
+from app.web.base import DealerModelApi, DealerModelView, labelled
+
+# Labels of the stored values (plain strings, not enums): the list shows 失败, not "failed".
+JOB_STATUS_LABELS = {
+    JobStatus.QUEUED: "排队中",
+    JobStatus.RUNNING: "运行中",
+    JobStatus.DONE: "已完成",
+    JobStatus.FAILED: "失败",
+}
+BACKEND_LABELS = {"rq": "Redis 队列", "inline": "请求内执行"}
 
 
 class JobRecordView(DealerModelView):
@@ -32,6 +41,10 @@ class JobRecordView(DealerModelView):
     list_columns = ["id", "task", "status", "backend", "attempts", "requested_by", "created_at"]
     show_columns = [*list_columns, "finished_at", "arguments", "result", "error"]
     search_columns = ["task", "status", "requested_by", "created_at"]
+    formatters_columns = {
+        "status": labelled(JOB_STATUS_LABELS),
+        "backend": labelled(BACKEND_LABELS),
+    }
     base_order = ("id", "desc")
 
     @action("retry", _l("Retry"), _l("Retry the selected failed jobs?"), "fa-repeat", multiple=True)

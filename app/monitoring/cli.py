@@ -14,12 +14,36 @@ monitoring_cli = AppGroup("monitoring", help="Status monitoring: probes and inci
 
 
 def _probe_once(kinds: tuple[str, ...]) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.audit.models import utcnow
     from app.monitoring.models import STATE_LABELS
     from app.monitoring.probes import KIND_LABELS
-    from app.monitoring.services import incident_facts, run_probes, words
+    from app.monitoring.services import (
+        incident_facts,
+        note_platform_down,
+        record_platform_outage,
+        run_probes,
+        words,
+    )
 
     with use_scope(system_scope("cli:monitoring")):
-        run = run_probes(db.session, only=set(kinds) or None)
+        try:
+            run = run_probes(db.session, only=set(kinds) or None)
+            outage = record_platform_outage(db.session, utcnow())  # reached it again
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            detail = f"数据库不可达：{type(error).__name__}: {error}".splitlines()[0][:500]
+            since = note_platform_down(utcnow(), detail)
+            click.echo(f"DOWN     平台  数据库  [platform]  {detail}")
+            click.echo(f"the database has been unreachable since {since:%Y-%m-%d %H:%M:%S} UTC")
+            return 1
+        if outage is not None:
+            click.echo(
+                f"incident #{outage.id} recorded: the database was down for "
+                f"{words(outage.duration())} ({incident_facts(outage)['rule']})",
+                err=True,
+            )
         for reading in run.readings:
             state = "ok" if reading.ok else ("DOWN" if reading.ok is False else "unknown")
             where = f"tenant {reading.tenant_id}" if reading.tenant_id else "platform"

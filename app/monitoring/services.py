@@ -234,3 +234,54 @@ def words(delta: datetime.timedelta | None) -> str:
     if minutes:
         return f"{minutes} 分 {seconds:02d} 秒"
     return f"{seconds} 秒"
+
+
+# --- when the database itself is down ------------------------------------------------------------
+# The incident table lives in the database, so an outage of the database is clocked outside it:
+# `flask monitoring probe` notes the first failed run in a file and, on the first run that reaches
+# the database again, records the whole outage as one closed incident.
+
+OUTAGE_FILE = "monitoring/platform_down"
+
+
+def outage_path():
+    from pathlib import Path
+
+    from flask import current_app
+
+    return Path(current_app.config["STORAGE_PATH"]) / OUTAGE_FILE
+
+
+def note_platform_down(now: datetime.datetime, detail: str) -> datetime.datetime:
+    """Remember when the database was first found unreachable; returns that moment."""
+    path = outage_path()
+    if path.is_file():
+        try:
+            return datetime.datetime.fromisoformat(path.read_text().split("\n", 1)[0].strip())
+        except ValueError:
+            pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{now.isoformat()}\n{detail[:1000]}\n", encoding="utf-8")
+    return now
+
+
+def record_platform_outage(session: Session, now: datetime.datetime) -> Incident | None:
+    """After a database outage noted by `note_platform_down`: the closed incident, judged like
+    any other (felt in every tenant's provinces). Commits; None when there was no outage."""
+    path = outage_path()
+    if not path.is_file():
+        return None
+    first, _, detail = path.read_text(encoding="utf-8").partition("\n")
+    try:
+        since = datetime.datetime.fromisoformat(first.strip())
+    except ValueError:
+        path.unlink()
+        return None
+    provinces = _platform_provinces(session)
+    reading = Reading("platform", "database", "数据库", False, detail.strip() or "数据库不可达")
+    incident = _open(session, reading, provinces, since)
+    _close(incident, now, "数据库恢复（由 flask monitoring probe 在恢复后记录）")
+    session.commit()
+    path.unlink()
+    log.error("database outage of %s recorded as incident %s", now - since, incident.id)
+    return incident

@@ -14,6 +14,7 @@ from app.audit.models import utcnow
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.jobs.models import JobRecord, JobStatus
+from app.jobs.views import JOB_STATUS_LABELS
 from app.monitoring.models import STATE_LABELS, Incident, MonitorStatus, ProbeState
 from app.monitoring.probes import KIND_LABELS
 from app.monitoring.services import incident_facts, words
@@ -23,12 +24,6 @@ from app.web.formatting import local_time
 
 REFRESH_SECONDS = 30
 KIND_ORDER = list(KIND_LABELS)
-JOB_STATUS_LABELS = {
-    JobStatus.QUEUED: "排队中",
-    JobStatus.RUNNING: "运行中",
-    JobStatus.DONE: "已完成",
-    JobStatus.FAILED: "失败",
-}
 
 
 # What the failed-jobs table calls each task (its code stays in the job's detail page).
