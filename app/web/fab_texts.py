@@ -27,4 +27,9 @@ FAB_TEXTS = (
     _l("Access is Denied"),
     _l("Record Count"),
     _l("Add Filter"),
+    # The user form's help texts, said for a business admin (FAB's speak of LDAP and OID).
+    _l("Username valid for authentication on DB or LDAP, unused for OID auth"),
+    _l("The user's email, this will also be used for OID auth"),
+    _l("Write the user first name or names"),
+    _l("Write the user last name"),
 )

@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import json
 import sys
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, g, has_request_context
+from flask_appbuilder.fields import EnumField
 from flask_babel import gettext as _
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -162,7 +164,7 @@ def value_label(enum_class: type[enum.Enum], raw) -> str:
 
 def column_formatter(model, name: str):
     """How a list or show page writes column `name` of `model`: by its type, else `plain`."""
-    from sqlalchemy import Boolean, DateTime, Enum, Numeric
+    from sqlalchemy import JSON, Boolean, DateTime, Enum, Numeric
     from sqlalchemy import inspect as inspect_model
 
     try:
@@ -179,7 +181,16 @@ def column_formatter(model, name: str):
         return local_time
     if isinstance(kind, Numeric) and getattr(kind, "scale", None) == 2:
         return money
+    if isinstance(kind, JSON):
+        return as_json
     return plain
+
+
+def as_json(value) -> str:
+    """A JSON column as JSON (true/false/null, Chinese as is), not as a Python dict."""
+    if value is None or value == {} or value == []:
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def humanise_view(view) -> None:
@@ -203,6 +214,60 @@ def humanise_view(view) -> None:
 def humanise_views(appbuilder) -> None:
     from flask_appbuilder.baseviews import BaseCRUDView
 
+    from app.security.roles import ROLE_LABELS
+
+    register_object_label(
+        appbuilder.sm.role_model, lambda role: str(ROLE_LABELS.get(role.name, role.name))
+    )
     for view in appbuilder.baseviews:
         if isinstance(view, BaseCRUDView):
             humanise_view(view)
+            for form in {view.add_form, view.edit_form, getattr(view, "search_form", None)}:
+                if form is not None:
+                    humanise_form(form)
+
+
+# --- forms -------------------------------------------------------------------------------------
+
+_OBJECT_LABELS: dict[type, object] = {}
+
+
+def register_object_label(model: type, label) -> None:
+    """How a record of `model` is named in select boxes (default: its str())."""
+    _OBJECT_LABELS[model] = label
+
+
+def object_label(obj) -> str:
+    for model in type(obj).__mro__:
+        if model in _OBJECT_LABELS:
+            return _OBJECT_LABELS[model](obj)
+    return str(obj)
+
+
+def humanise_form(form) -> None:
+    """Flask-AppBuilder's select boxes for people: an enumeration offers its labels (FAB shows
+    the stored values, `person`), a related record its name (a role's label, not
+    `insurance_desk`), and the empty choice says so (FAB's select box showed `__None`)."""
+    from flask_appbuilder.fields import QuerySelectField, QuerySelectMultipleField
+    from flask_babel import lazy_gettext as _l
+    from wtforms.fields.core import UnboundField
+
+    for name in dir(form):
+        field = getattr(form, name, None)
+        if not isinstance(field, UnboundField):
+            continue
+        if field.field_class is EnumField:
+            field.field_class = LabelledEnumField
+        elif issubclass(field.field_class, QuerySelectField | QuerySelectMultipleField):
+            field.kwargs.setdefault("get_label", object_label)
+            if not field.kwargs.get("blank_text"):
+                field.kwargs["blank_text"] = _l("Please choose")
+
+
+class LabelledEnumField(EnumField):
+    """Flask-AppBuilder's enum select box, its choices labelled in the user's language."""
+
+    def __init__(self, enum_class, enums, *args, **kwargs):
+        super().__init__(enum_class, enums, *args, **kwargs)
+        if enum_class is not None:
+            self.choices = [(value, value_label(enum_class, value)) for value, _ in self.choices]
