@@ -174,6 +174,10 @@ FORMAT_LABELS = {
 }
 
 
+# Fields a list filters on without showing them as a column.
+CORE_FIELDS = {"org_node": _l("Org node")}
+
+
 def present_list_view(data: Mapping[str, Any], lang: str = "zh") -> Presentation:
     body = data["body"]
     labels = {c["field"]: text_of(c.get("label"), lang) for c in body["columns"]}
@@ -192,7 +196,9 @@ def present_list_view(data: Mapping[str, Any], lang: str = "zh") -> Presentation
         {"label": labels.get(s["field"], s["field"]), "descending": s.get("direction") == "desc"}
         for s in body.get("sort", [])
     ]
-    filters = [labels.get(name, name) for name in body.get("filters", [])]
+    filters = [
+        labels.get(name) or str(CORE_FIELDS.get(name, name)) for name in body.get("filters", [])
+    ]
     return Presentation(
         "configuration/document_part_list_view.html",
         {
