@@ -77,13 +77,13 @@ def related_sections(session: Session, runtime: EntityRuntime, record, user) -> 
             continue
         hidden = hidden_fields(other.definition, user)
         table = item.get("table")
+        parent_specs = other.definition.column_fields
         if table:
             table_spec = other.definition.field(table)
             if table_spec is None or table_spec["type"] != "table":
                 continue
             child_model = other.model.__children__[table]
-            specs = table_spec["fields"]
-            prefix = f"{table}."
+            child_specs = table_spec["fields"]
             found = session.execute(
                 select(child_model, other.model)
                 .join(other.model, other.model.id == child_model.parent_id)
@@ -93,17 +93,27 @@ def related_sections(session: Session, runtime: EntityRuntime, record, user) -> 
             ).all()
             pairs = [(parent, row) for row, parent in found]
         else:
-            specs = other.definition.column_fields
-            prefix = ""
+            child_specs = []
             rows = session.scalars(
                 select(other.model)
                 .where(getattr(other.model, item["field"]) == record.id)
                 .order_by(other.model.id.desc())
                 .limit(MAX_RELATED)
             ).all()
-            pairs = [(row, row) for row in rows]
-        wanted = item.get("columns") or [s["name"] for s in specs if s["name"] != item["field"]][:5]
-        columns = [s for s in specs if s["name"] in wanted]
+            pairs = [(row, None) for row in rows]
+        # A column is a field of the child row (when the reference is in a table) or of the
+        # record holding it: a course's name beside the attendee's score.
+        child_names = {s["name"] for s in child_specs}
+        available = [*child_specs, *(s for s in parent_specs if s["name"] not in child_names)]
+        default = [s["name"] for s in available if s["name"] != item["field"]][:5]
+        wanted = item.get("columns") or default
+        columns = [s for name in wanted for s in available if s["name"] == name]
+
+        def value(parent, row, spec, table=table, child_names=child_names, hidden=hidden):
+            if row is not None and spec["name"] in child_names:
+                return _value(getattr(row, spec["name"]), f"{table}.{spec['name']}", hidden)
+            return _value(getattr(parent, spec["name"]), spec["name"], hidden)
+
         sections.append(
             {
                 "key": item.get("key") or item["entity"] + (f".{table}" if table else ""),
@@ -114,10 +124,7 @@ def related_sections(session: Session, runtime: EntityRuntime, record, user) -> 
                     {
                         "id": parent.id,
                         "title": title_of(other, parent, hidden),
-                        "values": {
-                            s["name"]: _value(getattr(row, s["name"]), prefix + s["name"], hidden)
-                            for s in columns
-                        },
+                        "values": {s["name"]: value(parent, row, s) for s in columns},
                     }
                     for parent, row in pairs
                 ],

@@ -73,7 +73,7 @@ STATION = {
                 "field": "station",
                 "table": "items",
                 "label": {"zh": "检测记录"},
-                "columns": ["item", "fee"],
+                "columns": ["plate", "item", "fee"],
             }
         ],
         "permissions": {
@@ -501,7 +501,9 @@ def test_relations_show_on_both_sides(client, world):
     rows = client.get(f"/api/v1/inspection_station/{station['id']}", headers=mgr).get_json()[
         "result"
     ]["_related"]["vehicle_inspection_booking.items"]
-    assert [(r["id"], r["values"]["item"]) for r in rows] == [(checked["id"], "制动")]
+    assert [(r["id"], r["values"]["item"], r["values"]["plate"]) for r in rows] == [
+        (checked["id"], "制动", "沪A12345")
+    ]
     station_page = client.get(f"/entities/inspection_station/{station['id']}/").get_data(
         as_text=True
     )
