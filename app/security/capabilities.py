@@ -230,13 +230,14 @@ def describe(
         found = [(a, pairs) for a, pairs in found if pairs]
         full = [pairs for _a, pairs in found if pairs <= held_pairs]
         explained = set().union(*full) if full else set()
-        # A pair held beyond the fully held actions counts for the smallest action that has it:
-        # a role that lists jobs without their API is partly "查看后台任务", not partly "重试".
+        # A pair held beyond the fully held actions counts for the first action that has it
+        # (actions are listed from looking to changing): a role that lists jobs without their
+        # API is partly "查看后台任务", not partly "重试".
         partly = set()
         for pair in held_pairs - explained:
-            owners = [(len(pairs), n) for n, (_a, pairs) in enumerate(found) if pair in pairs]
+            owners = [n for n, (_a, pairs) in enumerate(found) if pair in pairs]
             if owners:
-                partly.add(min(owners)[1])
+                partly.add(owners[0])
         actions = []
         for n, (action, pairs) in enumerate(found):
             have = pairs & held_pairs
