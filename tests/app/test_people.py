@@ -334,6 +334,14 @@ def test_the_story_hr_adds_trains_and_the_licence_gate_and_the_leaving(app, clie
     shown = client.get(f"/api/v1/staff/{desk['id']}", headers=headers).get_json()["result"]
     assert [line["amount"] for line in shown["pay_lines"]] == ["6000.00", "1234.57"]
     assert shown["photo"] and shown["photo"][0]["content_type"].startswith("image/")
+    assert shown["id_number"] == body["id_number"]  # HR sees what HR keeps
+    # the store manager reads the record with the ID number and bank card masked
+    seen = client.get(
+        f"/api/v1/staff/{desk['id']}", headers=bearer(client, hr.users["manager"])
+    ).get_json()["result"]
+    assert seen["id_number"] != body["id_number"] and "*" in seen["id_number"]
+    assert seen["bank_card"] != body["bank_card"] and "*" in seen["bank_card"]
+    assert seen["mobile"] == body["mobile"]  # a manager may call their staff
 
     # a course, 30 attendees from Excel, then the scores
     course = client.post(
