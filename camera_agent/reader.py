@@ -182,7 +182,7 @@ class Reader:
             found.append(PlateRead(reading.text, colour, reading.confidence, cand.box, crop))
         return found
 
-    def read_crop(self, image_bgr: np.ndarray) -> list[PlateRead]:
+    def read_crop(self, image_bgr: np.ndarray, search: bool = True) -> list[PlateRead]:
         """The plate in a picture that is only a plate (a tight crop cut from a photo).
 
         The locator needs a plate's surroundings (its edges, a car around it) and searches at
@@ -190,7 +190,7 @@ class Reader:
         The crop is read directly as the recogniser's input first (checked through two other
         cuts when doubtful, as in `read_plates`); only when that gives no plate is the crop
         searched like a frame, with a border of its own edge colour and at least 640 px wide
-        (a crop with a wide margin, or a plate turned inside it)."""
+        (a crop with a wide margin, or a plate turned inside it); not when `search` is false."""
         h, w = image_bgr.shape[:2]
         box = (0, 0, int(w), int(h))
         self.recogniser.colourless = is_colourless(image_bgr)
@@ -209,6 +209,8 @@ class Reader:
         if reading is not None and reading.confidence >= self.min_confidence:
             colour = plate_colour(reading.text, image_bgr, self.recogniser.colourless)
             return [PlateRead(reading.text, colour, reading.confidence, box, image_bgr)]
+        if not search:
+            return []
         pad_y, pad_x = max(8, h // 2), max(8, w // 4)
         framed = cv2.copyMakeBorder(image_bgr, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REPLICATE)
         scale = max(1.0, locate.WORK_WIDTH / framed.shape[1])
@@ -247,6 +249,9 @@ class Reader:
         if looks_like_plate_crop(frame_bgr):
             return self.read_crop(frame_bgr), []
         plates = self.read_plates(frame_bgr)
+        if not plates and maybe_double_row_crop(frame_bgr):
+            # a larger crop of a double-row plate (2:1, so taken for a frame): read as a crop
+            plates = self.read_crop(frame_bgr, search=False)
         # a frame with a car's plate in it is scanned for codes at half size only: the
         # full-size scan is for a QR code or a VIN label held up to the camera
         codes = self.read_codes_in(frame_bgr, full_size=not plates) if self.read_codes else []
@@ -260,6 +265,13 @@ def looks_like_plate_crop(image_bgr: np.ndarray) -> bool:
     picture (at most 150 px high) a little under 2:1, a tight crop of a double-row plate."""
     h, w = image_bgr.shape[:2]
     return (2.0 <= w / h <= 6.0 and h <= 400) or (1.6 <= w / h < 2.0 and h <= 150)
+
+
+def maybe_double_row_crop(image_bgr: np.ndarray) -> bool:
+    """Whether a picture that was searched like a frame may yet be a crop of a double-row
+    plate: a little under 2:1 (a 16:9 frame is 1.78:1) and no more than 400 px high."""
+    h, w = image_bgr.shape[:2]
+    return 1.6 <= w / h < 2.0 and h <= 400
 
 
 # a plate shape narrower than this (width / height) may be a double-row plate (2:1)

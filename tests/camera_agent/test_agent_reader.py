@@ -120,6 +120,9 @@ def test_double_row_yellow_plate_is_read_as_one_plate(reader, tmp_path, capsys):
     assert main(["read", str(path), "--json", "--no-codes"]) == 0
     line = json.loads(capsys.readouterr().out)
     assert [(p["text"], p["colour"]) for p in line["plates"]] == [(plate.text, "yellow")]
+    # a larger crop of it, 2:1 like a frame, is searched as a frame, then read as a crop
+    large = cv2.copyMakeBorder(cv2.resize(face, (400, 200)), 6, 6, 6, 6, cv2.BORDER_REPLICATE)
+    assert [p.text for p in reader.read(large)[0]] == [plate.text]
     # and in a frame, on a car, where only its big bottom row looks like a row of characters
     frame, _ = render.plate_scene(rng, plate, [])
     found = reader.read_plates(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
