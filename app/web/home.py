@@ -98,7 +98,7 @@ def _desk_cards(today: datetime.date, may) -> list[Card]:
                 _("Orders today"),
                 number(orders or 0),
                 url_for("OrderView.list"),
-                _("Amount %(amount)s", amount=money(total)),
+                _("Amount %(amount)s", amount="¥" + money(total)),
             )
         )
     if may("PolicyList"):
@@ -150,7 +150,7 @@ def _book_cards(today: datetime.date, may) -> list[Card]:
             "#dc-expiring",
             _("Renewal follow-up"),
         ),
-        Card(_("Premium this month"), money(premium), "", _("Issued this month, incl. tax")),
+        Card(_("Premium this month"), "¥" + money(premium), "", _("Issued this month, incl. tax")),
     ]
 
 
