@@ -110,6 +110,13 @@ def hand_over(
     when the successor is the leaver, inactive or of another tenant; when the caller does not
     see every record to be moved."""
     leaver = user_in_scope(session, leaver_id, "leaver_id")
+    scope = current_scope()
+    if scope is not None and scope.user_id == leaver.id:
+        raise ValidationFailed(
+            "leaver_id: nobody hands over their own records; ask HR or your manager",
+            "不能办理本人的交接，请由人事或上级办理",
+            field="leaver_id",
+        )
     if leaver.tenant_id is None:
         raise ValidationFailed(
             "leaver_id: a platform user holds no records",

@@ -82,6 +82,18 @@ def test_a_leaver_with_records_and_no_successor_is_refused_naming_the_field(app,
     ).get_json()
     assert "客户 2 条" in zh["message"] and "交接人" in zh["message"]
     assert owners(customers) == {leaver}  # nothing moved
+    hr_id = user_id(office.users["hr"])
+    for body, status, field in (
+        ({"leaver_id": "abc"}, 422, "leaver_id"),
+        ({"leaver_id": 2**40}, 404, "leaver_id"),
+        ({"leaver_id": hr_id}, 422, "leaver_id"),  # nobody hands over their own records
+        ({"leaver_id": leaver, "successor_id": leaver}, 422, "successor_id"),
+        ({"leaver_id": leaver, "successor_id": "x"}, 422, "successor_id"),
+        ({"leaver_id": leaver, "note": "长" * 256}, 422, "note"),
+    ):
+        answer = client.post("/api/v1/handover/", json=body, headers=headers)
+        assert (answer.status_code, answer.get_json()["field"]) == (status, field), body
+    assert client.post("/api/v1/handover/", data="[]", headers=headers).status_code == 400
     with use_scope(system_scope()):
         assert db.session.get(DealerUser, leaver).active  # and the login still works
 
