@@ -345,6 +345,7 @@ class _Book:
                     policy,
                     effective,
                     rng.choice(["车辆转卖", "重复投保", "车辆报废"]),
+                    ask_carrier=False,  # history the carrier already has
                 )
             elif roll < 0.07 and policy.line == PolicyLine.COMMERCIAL_MOTOR and policy.coverages:
                 raised = [
@@ -365,6 +366,7 @@ class _Book:
                         coverages=raised,
                         reason="提高保额",
                     ),
+                    ask_carrier=False,
                 )
 
 

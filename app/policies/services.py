@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import utcnow
 from app.customers.models import Customer, Vehicle
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from app.fees.arithmetic import VAT_RATE, cents, excl_vat
 from app.identifiers import (
     InvalidIdentifier,
@@ -555,21 +556,69 @@ def endorsement_number(session: Session, policy: Policy, fmt: str | None = None)
     return (fmt or DEFAULT_ENDORSEMENT_FORMAT).format(policy_no=policy.policy_no, seq=count + 1)
 
 
-def endorse(session: Session, policy: Policy, change: EndorsementChange) -> Endorsement:
+def endorse(
+    session: Session, policy: Policy, change: EndorsementChange, *, ask_carrier: bool = True
+) -> Endorsement:
     """A 批改 of the plate, the owner or the coverages. A coverage change costs or refunds the
-    difference of each line's annual premium, pro rata for the days left."""
+    difference of each line's annual premium, pro rata for the days left.
+
+    With `ask_carrier` (the default) the policy's carrier is asked through its plugin's
+    `endorse` hook once the change is checked here, as issuing asks `issue`; see
+    `_with_carrier` for what a refusal or an unconnected carrier does. The demo's history
+    passes False."""
     kind = _enum(EndorsementKind, change.kind, "kind")
     if kind == EndorsementKind.CANCEL:
-        return cancel(session, policy, change.effective_date, change.reason or "")
+        return cancel(
+            session,
+            policy,
+            change.effective_date,
+            change.reason or "",
+            endorsement_no=change.endorsement_no,
+            created_by=change.created_by,
+            ask_carrier=ask_carrier,
+        )
     _refuse_closed(policy)
     effective = _refuse_outside_term(policy, change.effective_date)
+    with _with_carrier(session, policy, change.endorsement_no, ask_carrier) as carrier:
+        if kind == EndorsementKind.CHANGE_PLATE:
+            details, incl, excl = _plate_change(session, policy, change), ZERO, ZERO
+        elif kind == EndorsementKind.CHANGE_OWNER:
+            details, incl, excl = _owner_change(session, policy, change), ZERO, ZERO
+        else:
+            details, incl, excl = _coverage_change(policy, change, effective)
+        carrier.ask(
+            kind,
+            effective,
+            lambda ref, key: _endorse_request(policy, change, kind, effective, details, ref, key),
+        )
+        number = carrier.endorsement_no or change.endorsement_no
+        details = carrier.noted(details)
+        recorded = replace(change, endorsement_no=number)
+        return _record(session, policy, recorded, kind, effective, incl, excl, ZERO, details)
+
+
+def _endorse_request(policy, change, kind, effective, details, ref, key):
+    from app.carriers.contract import EndorseRequest
+
+    changes: dict[str, Any] = {}
+    new_premium = None
     if kind == EndorsementKind.CHANGE_PLATE:
-        details, incl, excl = _plate_change(session, policy, change), ZERO, ZERO
+        changes = {"plate": details["after"]["plate"]}
     elif kind == EndorsementKind.CHANGE_OWNER:
-        details, incl, excl = _owner_change(session, policy, change), ZERO, ZERO
+        changes = {k: v for k, v in details["after"].items() if k != "customer_id"}
     else:
-        details, incl, excl = _coverage_change(policy, change, effective)
-    return _record(session, policy, change, kind, effective, incl, excl, ZERO, details)
+        lines = details["after"]["coverages"]
+        changes = {"coverages": lines}
+        new_premium = sum((Decimal(c["premium_incl_tax"]) for c in lines), ZERO)
+    return EndorseRequest(
+        idempotency_key=key,
+        carrier_key=policy.carrier_key,
+        policy=ref,
+        kind=kind.value,
+        effective_date=effective,
+        changes=changes,
+        new_premium=new_premium,
+    )
 
 
 def _plate_change(session: Session, policy: Policy, change: EndorsementChange) -> dict:
@@ -675,14 +724,46 @@ def cancel(
     *,
     endorsement_no: str | None = None,
     created_by: str | None = None,
+    ask_carrier: bool = True,
 ) -> Endorsement:
     """退保 from `effective_date`: each coverage line's annual premium is refunded pro rata for
     the days left (交强险 too), as a negative premium change; the vehicle tax of the whole
-    months left after the month of cancellation is refunded over twelve."""
+    months left after the month of cancellation is refunded over twelve. With `ask_carrier`
+    the carrier's `cancel` hook is called first, as for `endorse`."""
     _refuse_closed(policy)
     if not (reason or "").strip():
         raise ValidationFailed("reason: is required", "reason：退保原因必填", field="reason")
     effective = _refuse_outside_term(policy, effective_date)
+    with _with_carrier(session, policy, endorsement_no, ask_carrier) as carrier:
+        carrier.ask(
+            EndorsementKind.CANCEL,
+            effective,
+            lambda ref, key: _cancel_request(policy, effective, reason, ref, key),
+        )
+        return _cancel(
+            session,
+            policy,
+            effective,
+            reason,
+            carrier.endorsement_no or endorsement_no,
+            created_by,
+            carrier,
+        )
+
+
+def _cancel_request(policy, effective, reason, ref, key):
+    from app.carriers.contract import CancelRequest
+
+    return CancelRequest(
+        idempotency_key=key,
+        carrier_key=policy.carrier_key,
+        policy=ref,
+        effective_date=effective,
+        reason=reason.strip(),
+    )
+
+
+def _cancel(session, policy, effective, reason, endorsement_no, created_by, carrier):
     remaining, term = days_left(policy, effective), term_days(policy)
     lines = []
     for coverage in current_coverages(policy):
@@ -697,6 +778,7 @@ def cancel(
         "pro_rata": {"days_left": remaining, "term_days": term},
         "lines": [{k: str(v) for k, v in c.items()} for c in lines],
     }
+    details = carrier.noted(details)
     change = EndorsementChange(
         kind=EndorsementKind.CANCEL,
         effective_date=effective,
@@ -719,6 +801,107 @@ def _vehicle_tax_refund(policy: Policy, effective: datetime.date) -> Decimal:
     months = (policy.end_date.year - effective.year) * 12 + policy.end_date.month - effective.month
     months = max(min(months, 12), 0)
     return cents(policy.vehicle_tax * months / 12)
+
+
+# --- asking the carrier ---------------------------------------------------------------------------
+
+CARRIER_TIMEOUT = 20.0  # seconds, as for issuing
+
+
+class _CarrierCall:
+    """What the carrier answered to one endorse/cancel (nothing when it was not asked)."""
+
+    def __init__(self, policy: Policy, binding) -> None:
+        self.policy, self.binding = policy, binding
+        self.endorsement_no: str | None = None
+        self.answer: dict[str, Any] | None = None
+
+    def ask(self, kind: str, effective: datetime.date, build) -> None:
+        """Call the carrier's `kind` hook ("cancel", else `endorse`) with the request
+        `build(policy_ref, idempotency_key)` makes. Called after the change was checked here,
+        so a bad input never reaches the carrier."""
+        if self.binding is None:
+            return
+        from app.carriers.contract import PolicyRef, to_data
+
+        policy = self.policy
+        ref = PolicyRef(
+            policy_no=policy.policy_no,
+            line=policy.line.value,
+            product_key=policy.product_key or policy.line.value,
+            start_date=policy.start_date,
+            end_date=policy.end_date,
+            premium=policy.premium_incl_tax,
+            vehicle_tax=policy.vehicle_tax or ZERO,
+        )
+        # The same request sent again (a retry after a timeout) carries the same key, so a
+        # carrier that did it the first time answers with that endorsement, not a second one.
+        sequence = len(policy.endorsements) + 1
+        key = f"{policy.tenant_id}-{policy.id}-{sequence:03d}-{kind}-{effective:%Y%m%d}"
+        client = self.binding.client
+        hook = client.cancel if kind == EndorsementKind.CANCEL else client.endorse
+        timeout = min(float(self.binding.timeout or CARRIER_TIMEOUT), CARRIER_TIMEOUT)
+        result = hook(build(ref, key), timeout=timeout)
+        self.endorsement_no = half_width(result.endorsement_no or "").strip().upper() or None
+        self.answer = to_data(result)
+
+    def noted(self, details: dict) -> dict:
+        if self.answer is not None:
+            return {**details, "carrier": self.answer}
+        return details
+
+
+@contextmanager
+def _with_carrier(session: Session, policy: Policy, endorsement_no: str | None, ask: bool):
+    """Around an endorsement or a cancellation: its changes are made in a savepoint and kept
+    only when the carrier (asked through `ask()` inside) accepted.
+
+    The carrier is asked when `ask` is set, the caller did not bring the carrier's own
+    endorsement number (an endorsement already made at the carrier, being recorded here) and
+    the tenant has the policy's carrier enabled (an imported policy of a carrier not connected
+    is endorsed in the book only). A carrier refusal answers 409 and a carrier that cannot be
+    reached (timeout, error) 503; either way nothing is written."""
+    binding = None
+    if ask and not (endorsement_no or "").strip():
+        binding = _carrier_binding(session, policy)
+    call = _CarrierCall(policy, binding)
+    from app.carriers.contract import CarrierError, CarrierRefused
+
+    savepoint = session.begin_nested()
+    try:
+        yield call
+    except CarrierError as exc:
+        savepoint.rollback()
+        name = getattr(binding, "name", policy.carrier)
+        reasons = "；".join(exc.reasons)
+        if isinstance(exc, CarrierRefused):
+            raise Conflict(
+                f"carrier: {policy.carrier_key} refused: {reasons}",
+                f"{name}拒绝了本次操作：{reasons}",
+                field="carrier",
+                code="carrier_refused",
+            ) from exc
+        raise Unavailable(
+            f"carrier: {policy.carrier_key} did not answer ({reasons}); nothing was changed, "
+            "try again",
+            f"{name}暂时无法处理：{reasons}。未做任何更改，请稍后重试",
+            code="carrier_unavailable",
+        ) from exc
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+
+
+def _carrier_binding(session: Session, policy: Policy):
+    """The tenant's enabled carrier of the policy, or None when it has none of that key."""
+    from app.carriers.services import enabled_carriers
+
+    on = datetime.date.today()
+    for binding in enabled_carriers(session, policy.tenant_id, on):
+        if binding.key == policy.carrier_key:
+            return binding
+    return None
 
 
 def _record(
