@@ -269,9 +269,10 @@ def looks_like_plate_crop(image_bgr: np.ndarray) -> bool:
 
 def maybe_double_row_crop(image_bgr: np.ndarray) -> bool:
     """Whether a picture that was searched like a frame may yet be a crop of a double-row
-    plate: a little under 2:1 (a 16:9 frame is 1.78:1) and no more than 400 px high."""
+    plate: a little under 2:1 (a 16:9 frame is 1.78:1) and no more than 300 px high (a
+    640x360 substream of a gate camera is a frame)."""
     h, w = image_bgr.shape[:2]
-    return 1.6 <= w / h < 2.0 and h <= 400
+    return 1.6 <= w / h < 2.0 and h <= 300
 
 
 # a plate shape narrower than this (width / height) may be a double-row plate (2:1)
