@@ -1,6 +1,6 @@
 """Checks of an entity document beyond its JSON Schema, for the engine's features: computed
 expressions parse and name fields of the entity; states name an enum field and its choices;
-related entities exist; the title field is a field with a column. Each problem is a JSON path
+the title field is a field with a column. Each problem is a JSON path
 and a message, so the pack installer reports file and line."""
 
 from __future__ import annotations
@@ -51,9 +51,6 @@ def engine_problems(body: dict, entity_names: set[str]) -> list[tuple[str, str]]
                 for name in transition.get("require", []):
                     if name not in names:
                         problems.append((f"{where}.require", f"{name!r} is not a field"))
-    for r_index, item in enumerate(body.get("related", [])):
-        if item["entity"] not in entity_names | {body["name"]}:
-            problems.append(
-                (f"$.body.related[{r_index}].entity", f"{item['entity']!r} is not an entity")
-            )
+    # `related` may name an entity of another pack, installed or not: one not (yet) published is
+    # simply not shown, so a pack can be installed before the pack it shows.
     return problems
