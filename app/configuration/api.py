@@ -93,7 +93,8 @@ def list_records(name: str):
         count, rows = records.list_records(db.session, runtime, search, args, page, size, hidden)
     except records.RecordErrors as exc:
         return _error(400, exc.errors)
-    result = [_shown(runtime, row) for row in rows]
+    loaded = records.load_related(db.session, runtime, rows)
+    result = [_shown(runtime, row, loaded) for row in rows]
     _audit_shown(runtime, rows, "api list")
     return jsonify({"count": count, "ids": [r["id"] for r in result], "result": result})
 
@@ -321,11 +322,16 @@ def has_api(runtime: EntityRuntime) -> bool:
     return runtime.definition.body.get("api", True) is not False
 
 
-def _shown(runtime: EntityRuntime, record) -> dict:
+def _shown(runtime: EntityRuntime, record, loaded=None) -> dict:
     """The record as the caller may see it: masked fields starred unless their role may not."""
     hidden = masking.hidden_fields(runtime.definition, _user())
     return records.record_to_dict(
-        runtime, record, hidden, session=db.session, file_url=_file_url(runtime, record)
+        runtime,
+        record,
+        hidden,
+        session=db.session,
+        file_url=_file_url(runtime, record),
+        loaded=loaded,
     )
 
 

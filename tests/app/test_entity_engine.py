@@ -337,6 +337,14 @@ def test_sensitive_fields_are_masked_by_role_everywhere(client, world):
     assert advisor["mobile"] == "139****5678"
     assert advisor["items"][0]["inspector_mobile"] == "138****0001"
     assert manager["deposit_card"] == CARD and "*" in manager["owner_id_number"]
+    listed = client.get(
+        "/api/v1/vehicle_inspection_booking/",
+        query_string={"page_size": 500},
+        headers=_headers(client, world.users["adv_a"]),
+    ).get_json()["result"]
+    in_list = next(row for row in listed if row["id"] == created["id"])
+    assert in_list["items"][0]["inspector_mobile"] == "138****0001"
+    assert "*" in in_list["deposit_card"] and in_list["vehicle_photo"] == []
     assert finance["deposit_card"] == CARD
     # a masked field cannot be searched for
     guess = client.get(
