@@ -22,6 +22,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -64,7 +65,12 @@ class DocumentView(DealerModelView):
     list_title = show_title = _l("Documents")
     label_columns = LABELS
     list_columns = ["kind", "key", "current_version", "pack", "tenant_id"]
-    formatters_columns = {"tenant_id": owner_label, "kind": kind_label}
+    formatters_columns = {
+        "tenant_id": lambda tenant_id: _owner(tenant_id),
+        "kind": kind_label,
+        "key": lambda key: Markup("<code>{}</code>").format(key),  # an identifier, as such
+        "current_version": lambda version: _version_words(version),
+    }
     show_columns = list_columns
     search_columns = ["kind", "key", "pack"]
     base_order = ("kind", "asc")
@@ -120,6 +126,13 @@ def _owner(tenant_id: int | None) -> str:
 
     tenant = db.session.get(Tenant, tenant_id)
     return tenant.name if tenant is not None else owner_label(tenant_id)
+
+
+def _version_words(version: DocumentVersion | None) -> str:
+    """A version in the list: its title and number (版本 1.0.2)."""
+    if version is None:
+        return ""
+    return _("%(title)s (version %(version)s)", title=version.title, version=version.version)
 
 
 def _changeable(document: Document) -> bool:
