@@ -36,6 +36,7 @@ class _PerTenantCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[tuple, tuple[int | None, float, Any]] = {}
+        self._building: dict[tuple, threading.Lock] = {}  # one lock per key, kept with the keys
         self._epoch: int | None = None
         self._epoch_read_at = 0.0
 
@@ -53,18 +54,39 @@ class _PerTenantCache:
         return self._epoch
 
     def get(self, session: Session, key: tuple, build) -> Any:
+        """The value for `key`, built by `build()` when missing, built for an older metadata
+        epoch, or older than CACHE_SECONDS. One thread builds a key at a time: the others wait
+        for its value, or, when the old one is only past its age (same epoch), keep using it
+        meanwhile, so 20 desks quoting as an entry ages pay for one rebuild, not twenty."""
         epoch = self.epoch(session)
-        now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
-        if entry is not None and entry[0] == epoch and now - entry[1] < CACHE_SECONDS:
-            return entry[2]
-        value = build()
-        with self._lock:
-            if len(self._entries) > 256:
-                self._entries.clear()
-            self._entries[key] = (epoch, now, value)
-        return value
+            building = self._building.setdefault(key, threading.Lock())
+        if entry is not None and entry[0] == epoch:
+            if time.monotonic() - entry[1] < CACHE_SECONDS:
+                return entry[2]
+            if not building.acquire(blocking=False):
+                return entry[2]  # another thread is rebuilding it
+        else:
+            building.acquire()
+        try:
+            with self._lock:
+                entry = self._entries.get(key)
+            if (
+                entry is not None
+                and entry[0] == epoch
+                and time.monotonic() - entry[1] < CACHE_SECONDS
+            ):
+                return entry[2]  # built while this thread waited
+            value = build()
+            with self._lock:
+                if len(self._entries) > 256:
+                    self._entries.clear()
+                    self._building = {key: building}
+                self._entries[key] = (epoch, time.monotonic(), value)
+            return value
+        finally:
+            building.release()
 
     def clear(self) -> None:
         with self._lock:

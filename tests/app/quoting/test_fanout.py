@@ -160,3 +160,42 @@ def test_a_write_that_fails_does_not_hang_the_quote(app, world, monkeypatch):
     monkeypatch.setattr(fanout, "record_answers", broken)
     assert fanout.fan_out(app, scope, calls).wait(10)  # every answer was handled, none written
     assert all(a.status == AnswerStatus.PENDING for a in answers(app, quote_id).values())
+
+
+def test_an_aged_cache_entry_is_rebuilt_by_one_thread_while_the_others_use_it(monkeypatch):
+    from app.quoting import carriers
+
+    cache = carriers._PerTenantCache()
+    epoch = {"now": 1}
+    monkeypatch.setattr(cache, "epoch", lambda session: epoch["now"])
+    built = []
+
+    def build(value, wait: threading.Event | None = None, started=None):
+        def run():
+            if started is not None:
+                started.set()
+            if wait is not None:
+                wait.wait(10)
+            built.append(value)
+            return value
+
+        return run
+
+    assert cache.get(None, ("k",), build("first")) == "first"
+    assert cache.get(None, ("k",), build("unused")) == "first"  # fresh: not built again
+    monkeypatch.setattr(carriers, "CACHE_SECONDS", 0.0)  # now every entry is past its age
+    release, started = threading.Event(), threading.Event()
+    rebuilding = threading.Thread(
+        target=cache.get, args=(None, ("k",), build("second", release, started))
+    )
+    rebuilding.start()
+    assert started.wait(10)
+    # While one thread rebuilds, another is answered at once with the aged value.
+    assert cache.get(None, ("k",), build("third")) == "first"
+    release.set()
+    rebuilding.join(10)
+    assert built == ["first", "second"]
+    # A publish (new epoch) is never answered with the old value: the caller builds.
+    monkeypatch.setattr(carriers, "CACHE_SECONDS", 30.0)
+    epoch["now"] = 2
+    assert cache.get(None, ("k",), build("after publish")) == "after publish"
