@@ -153,26 +153,66 @@ def record_form(
 BLANK_ROWS = 3
 
 
-def table_rows(session: Session, runtime: EntityRuntime, record=None) -> dict[str, list[dict]]:
-    """The rows each table field's grid starts with: the record's, then blank ones."""
-    from app.configuration.records import child_rows
+def table_rows(
+    session: Session, runtime: EntityRuntime, record=None, hidden=frozenset()
+) -> dict[str, list[dict]]:
+    """The rows each table field's grid starts with: the record's, then blank ones. A cell the
+    user sees masked (`hidden` names "<table>.<column>") starts empty with its starred value in
+    `_masked`; left empty it keeps its value (submitted_rows)."""
 
-    grids = {}
+    current = existing_rows(session, runtime, record)
+    return remask(runtime, current, hidden)
+
+
+def remask(runtime: EntityRuntime, grids: dict[str, list[dict]], hidden) -> dict:
+    """Rows for the grid: masked cells emptied with their starred value in `_masked`, and
+    blank rows after them."""
+    from app.configuration.masking import mask_value
+
+    drawn = {}
     for spec in runtime.definition.table_fields:
         rows = []
-        if record is not None and record.id:
-            for row in child_rows(session, runtime, record, spec["name"]):
-                rows.append({c["name"]: getattr(row, c["name"]) for c in spec["fields"]})
-        grids[spec["name"]] = rows + [{} for _ in range(BLANK_ROWS)]
-    return grids
+        for values in grids.get(spec["name"], []):
+            row, masked = dict(values), {}
+            for column in spec["fields"]:
+                if f"{spec['name']}.{column['name']}" in hidden and row.get(column["name"]):
+                    masked[column["name"]] = mask_value(str(row[column["name"]]))
+                    row[column["name"]] = None
+            rows.append({**row, "_masked": masked})
+        drawn[spec["name"]] = rows + [{} for _ in range(BLANK_ROWS)]
+    return drawn
 
 
-def submitted_rows(formdata, runtime: EntityRuntime) -> dict[str, list[dict]]:
+def existing_rows(session: Session, runtime: EntityRuntime, record) -> dict[str, list[dict]]:
+    from app.configuration.records import child_rows
+
+    if record is None or not record.id:
+        return {}
+    return {
+        spec["name"]: [
+            {"id": row.id, **{c["name"]: getattr(row, c["name"]) for c in spec["fields"]}}
+            for row in child_rows(session, runtime, record, spec["name"])
+        ]
+        for spec in runtime.definition.table_fields
+    }
+
+
+def _raw(value):
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def submitted_rows(
+    formdata, runtime: EntityRuntime, existing=None, hidden=frozenset()
+) -> dict[str, list[dict]]:
     """The grid inputs `<table>-<n>-<column>` as rows; blank rows and rows ticked
-    `<table>-<n>-delete` are left out."""
+    `<table>-<n>-delete` are left out. A masked cell left empty keeps the value the row had
+    (`existing`: the record's rows, matched by the grid's hidden `<table>-<n>-id`)."""
     grids = {}
     for spec in runtime.definition.table_fields:
         name, rows = spec["name"], []
+        before = {str(row["id"]): row for row in (existing or {}).get(name, [])}
         raw_count = str(formdata.get(f"{name}-count", "0") or "0")
         count = min(int(raw_count), 1000) if raw_count.isdigit() else 0
         for index in range(count):
@@ -187,7 +227,14 @@ def submitted_rows(formdata, runtime: EntityRuntime) -> dict[str, list[dict]]:
                 for c in spec["fields"]
                 if not c.get("compute")
             }
+            kept = before.get(str(formdata.get(f"{name}-{index}-id", "")))
+            for column in spec["fields"]:
+                key = column["name"]
+                if f"{name}.{key}" in hidden and row.get(key) == "" and kept is not None:
+                    row[key] = _raw(kept.get(key))
             if any(v not in ("", False, None) for v in row.values()):
+                if kept is not None:
+                    row["id"] = kept["id"]  # ignored by the save; keeps the masked cell's value
                 rows.append(row)
         grids[name] = rows
     return grids

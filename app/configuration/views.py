@@ -26,8 +26,10 @@ from app.configuration import (
     states,
 )
 from app.configuration.forms import (
+    existing_rows,
     record_form,
     reference_choices,
+    remask,
     submitted_rows,
     submitted_values,
     table_rows,
@@ -209,11 +211,17 @@ class EntityRecordsView(BaseView):
         data = request.form if posted else None
         form = record_form(db.session, runtime, _lang(), data, obj=record, user=g.user)
         hidden = _mask_form(form, runtime, record, data is None) if record is not None else set()
-        grids = table_rows(db.session, runtime, record)
+        hidden_cells = {n for n in masking.hidden_fields(runtime.definition, g.user) if "." in n}
+        grids = table_rows(db.session, runtime, record, hidden_cells)
         extra_errors: dict[str, str] = {}
         existing = record.id if record is not None else None
         if posted:
-            grids = submitted_rows(request.form, runtime)
+            grids = submitted_rows(
+                request.form,
+                runtime,
+                existing_rows(db.session, runtime, record),
+                hidden_cells,
+            )
         if posted and form.validate():
             values = {**submitted_values(form, runtime), **grids}
             for field_name in hidden:  # a masked field left empty keeps its value
@@ -240,7 +248,7 @@ class EntityRecordsView(BaseView):
             else:
                 flash(_("Saved"), "success")
                 return redirect(url_for(".show", name=name, record_id=record.id))
-            grids = {k: [*v, *({} for _ in range(3))] for k, v in grids.items()}
+            grids = remask(runtime, grids, hidden_cells)
             if existing is None:
                 record = None  # the add failed: nothing was kept
         sectioned = {

@@ -359,6 +359,32 @@ def test_sensitive_fields_are_masked_by_role_everywhere(client, world):
         as_text=True
     )
     assert CARD not in page and ID_1990_MALE not in page and "13912345678" not in page
+    # the edit form's grid shows the masked cell starred and empty; saved so, it keeps its value
+    edit_url = f"/entities/vehicle_inspection_booking/{created['id']}/edit"
+    form = client.get(edit_url).get_data(as_text=True)
+    assert "13800000001" not in form and 'placeholder="138****0001"' in form
+    rows = created["items"]
+    saved = client.post(
+        edit_url,
+        data={
+            "csrf_token": _csrf_of(client, edit_url),
+            "org_node_id": str(world.store_a),
+            "plate": "沪A12345",
+            "booking_date": "2026-11-20",
+            "status": "booked",
+            "owner_name": "张三改",
+            "items-count": "3",
+            **{f"items-{i}-id": str(row["id"]) for i, row in enumerate(rows)},
+            **{f"items-{i}-item": row["item"] for i, row in enumerate(rows)},
+            **{f"items-{i}-fee": row["fee"] for i, row in enumerate(rows)},
+            "items-0-inspector_mobile": "",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[-3000:]
+    after = seen("ren")  # the renewal specialist sees mobiles in full
+    assert after["owner_name"] == "张三改"
+    assert after["items"][0]["inspector_mobile"] == "13800000001"
+    assert after["deposit_card"] != CARD  # … but not this card: only finance and store managers
     exported = client.get("/entities/vehicle_inspection_booking/export")
     sheet = load_workbook(io.BytesIO(exported.data)).active
     cells = {str(c.value) for row in sheet.iter_rows() for c in row}
