@@ -83,24 +83,36 @@ def start_quote(session: Session, scope: Scope, data: Mapping[str, Any]) -> Star
     )
     session.add(quote)
     requests, stored_lines = [], {}
+    # Carriers differ only by their locked answers: the lines are made once per set of those.
+    made: dict[str, tuple[tuple, list]] = {}
+    vehicle_seen, party = vehicle_facts(vehicle), party_facts(customer)
+    province = store.province or ""
     for binding in bindings:
-        lines = []
-        for product, asked in zip(products, asked_lines, strict=True):
-            form = form_values(product, sources, asked.get("form"), binding.locked_answers)
-            lines.append(line_request(product, form, asked.get("coverages")))
-        stored_lines[binding.key] = [_line_data(line) for line in lines]
+        locked = repr(sorted((binding.locked_answers or {}).items()))
+        if locked not in made:
+            lines = tuple(
+                line_request(
+                    product,
+                    form_values(product, sources, asked.get("form"), binding.locked_answers),
+                    asked.get("coverages"),
+                )
+                for product, asked in zip(products, asked_lines, strict=True)
+            )
+            made[locked] = (lines, [_line_data(line) for line in lines])
+        lines, stored = made[locked]
+        stored_lines[binding.key] = stored
         requests.append(
             (
                 binding,
                 QuoteRequest(
                     request_id=f"{quote.reference}-{binding.key}",
                     carrier_key=binding.key,
-                    province=store.province or "",
+                    province=province,
                     start_date=start,
-                    vehicle=vehicle_facts(vehicle),
-                    holder=party_facts(customer),
-                    insured=party_facts(customer),
-                    lines=tuple(lines),
+                    vehicle=vehicle_seen,
+                    holder=party,
+                    insured=party,
+                    lines=lines,
                     history=history,
                     tariff=tariff,
                 ),

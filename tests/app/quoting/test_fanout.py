@@ -199,3 +199,23 @@ def test_an_aged_cache_entry_is_rebuilt_by_one_thread_while_the_others_use_it(mo
     monkeypatch.setattr(carriers, "CACHE_SECONDS", 30.0)
     epoch["now"] = 2
     assert cache.get(None, ("k",), build("after publish")) == "after publish"
+
+
+def test_each_carrier_is_asked_with_its_own_locked_answers(app, world):
+    clients = {key: Scripted(key) for key in CARRIERS}
+    _, quote_id, calls = started_quote(app, world, clients)
+    asked = {c.carrier_key: c.request for c in calls}
+
+    def deductible(lines):
+        commercial = next(x for x in lines if x["product_key"] == "commercial_motor")
+        return commercial["form"]["deductible"]
+
+    with app.app_context(), use_scope(system_scope("tests")):
+        stored = db.session.get(QuoteSession, quote_id).request["lines_by_carrier"]
+    assert deductible(stored["ccic"]) == "500"  # ccic locks its deductible
+    assert deductible(stored["picc"]) != "500"
+    for key in CARRIERS:
+        request = asked[key]
+        assert request.carrier_key == key and request.request_id.endswith(f"-{key}")
+        commercial = next(x for x in request.lines if x.product_key == "commercial_motor")
+        assert commercial.form["deductible"] == deductible(stored[key])
