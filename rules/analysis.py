@@ -69,6 +69,28 @@ def _has_defaults(table: DecisionTable) -> bool:
     return any(output.default is not None for output in table.outputs)
 
 
+def _meets(a: tuple, b: tuple) -> bool:
+    """Whether two boxes share an input — the answer of `_intersection(a, b) is not None`
+    without building the common box (sets are already snapped, so comparing ends is exact)."""
+    for mine, theirs in zip(a, b, strict=True):
+        if isinstance(mine, IntervalSet):
+            if not any(
+                max(start, other_start) < min(end, other_end)
+                for start, end in mine.intervals
+                for other_start, other_end in theirs.intervals
+            ):
+                return False
+        elif not mine.negated and not theirs.negated:
+            if mine.values.isdisjoint(theirs.values):
+                return False
+        elif not mine.negated:
+            if mine.values <= theirs.values:
+                return False
+        elif not theirs.negated and theirs.values <= mine.values:
+            return False
+    return True
+
+
 def _intersection(a: tuple, b: tuple) -> tuple | None:
     parts = []
     for mine, theirs in zip(a, b, strict=True):
@@ -92,6 +114,8 @@ def _overlaps(table: DecisionTable, boxes: dict) -> list[Finding]:
     rows = [row for row in table.rows if boxes[row.number] is not None]
     for position, row in enumerate(rows):
         for other in rows[:position]:
+            if not _meets(boxes[row.number], boxes[other.number]):
+                continue
             common = _intersection(boxes[row.number], boxes[other.number])
             if common is None:
                 continue
@@ -223,7 +247,7 @@ def _remainder(region: list, cutters: list, budget: list) -> list:
     row empties the region at once instead of after fragmenting it into thousands of boxes.
     """
     if len(region) == 1:  # cutters that miss the box cannot change it; skip them early
-        cutters = [cutter for cutter in cutters if _intersection(region[0], cutter) is not None]
+        cutters = [cutter for cutter in cutters if _meets(region[0], cutter)]
     for cutter in sorted(cutters, key=_narrowness):
         pieces: list = []
         for box in region:
@@ -253,6 +277,8 @@ def _is_whole(members: Any) -> bool:
 
 def _subtract(box: tuple, cutter: tuple) -> list[Any]:
     """``box`` minus ``cutter`` as disjoint boxes (at most one per column)."""
+    if not _meets(box, cutter):
+        return [box]
     common = _intersection(box, cutter)
     if common is None:
         return [box]
