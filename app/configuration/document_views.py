@@ -244,7 +244,7 @@ class DocumentEditorView(BaseView):
                 draft = _save(document, data)
                 if draft is not None:
                     return redirect(url_for("DocumentView.show", pk=document.id, version=draft.id))
-        view = table_view(data, _lang())
+        view = table_view(data, _lang(), use="live")
         return self.render_template(
             "configuration/document_grid.html",
             document=document,
@@ -295,7 +295,7 @@ class DocumentEditorView(BaseView):
             data = grid_data(base, payload if isinstance(payload, dict) else None)
         except GridRefused as refused:
             return _refused(refused.message, refused.field)
-        view = table_view(data, _lang())
+        view = table_view(data, _lang(), use="live")
         rows = [
             {"number": r["number"], "marks": r["marks"], "warn": r["warn"]} for r in view["rows"]
         ]
@@ -467,7 +467,7 @@ def grid_submission(base: dict, form) -> tuple[dict, list[str]]:
     lang = _lang()
     problems = [p.message for p in schema_problems("document", data, "grid", "grid", {}, lang)]
     if not problems:
-        problems = [e["message"] for e in table_view(data, lang)["errors"]]
+        problems = [e["message"] for e in table_view(data, lang, use="live")["errors"]]
     return data, problems
 
 

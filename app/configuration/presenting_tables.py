@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 import rules
 from app.configuration.diffing import row_cells
 from app.configuration.presenting import Presentation, text_of
+from rules.limits import DEFAULT_LIMITS, Limits
 from rules.messages import render_message
 
 HIT_POLICY_LABELS = {
@@ -38,17 +39,26 @@ TYPE_LABELS = {
 ROW_MARKS = {"overlap", "overlap_conflict", "unreachable", "unreachable_priority"}
 
 
-def table_view(data: Mapping[str, Any], lang: str = "zh") -> dict[str, Any]:
+# Gap and reachability analysis costs about the square of the rows (1,000 rows: ~5 s on a
+# loaded machine). Above these sizes a page or a check while typing is answered at once, the
+# analysis marked incomplete; publishing still analyses the whole table.
+ANALYSED_ROWS = {"page": 1000, "live": 300}
+QUICK = Limits(max_analysis_boxes=1)
+
+
+def table_view(data: Mapping[str, Any], lang: str = "zh", use: str = "page") -> dict[str, Any]:
     """Everything the table page and the grid editor show of a decision table document: its
     columns, rows with their findings, the gaps (as the rows that would fill them) and, when
-    it does not load, the errors by row and column."""
+    it does not load, the errors by row and column. `use` "live" is the grid's check while
+    typing (a smaller table is analysed in full)."""
     body = data.get("body") or {}
     inputs = [d for d in body.get("inputs") or [] if isinstance(d, Mapping)]
     outputs = [d for d in body.get("outputs") or [] if isinstance(d, Mapping)]
     input_names = [str(d.get("name")) for d in inputs]
     output_names = [str(d.get("name")) for d in outputs]
     columns = [_column(d, "input") for d in inputs] + [_column(d, "output") for d in outputs]
-    findings, errors = _findings(data)
+    rules_count = len(body.get("rules") or [])
+    findings, errors = _findings(data, QUICK if rules_count > ANALYSED_ROWS[use] else None)
     by_row: dict[int, list[dict]] = {}
     for finding in findings + errors:
         if finding.row is not None:
@@ -130,12 +140,12 @@ def _column(declaration: Mapping, side: str) -> dict[str, Any]:
     }
 
 
-def _findings(data: Mapping[str, Any]) -> tuple[list, list]:
+def _findings(data: Mapping[str, Any], limits: Limits | None = None) -> tuple[list, list]:
     """(analysis findings, load errors) of the table, compiled on its own: analysis needs no
     other document (a lookup to another table is only checked when it is published)."""
     document = {**data, "kind": "decision_table"}
     try:
-        compiled = rules.load_document(document)
+        compiled = rules.load_document(document, limits=limits or DEFAULT_LIMITS)
     except rules.DocumentError as error:
         return [], list(error.problems) or [
             rules.Finding("error", error.code, str(data.get("key")))

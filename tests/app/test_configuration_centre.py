@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 
 from app.audit.models import AuditRecord
+from app.configuration import presenting_tables as present_tables
 from app.configuration.diffing import (
     ADDED,
     CHANGED,
@@ -219,6 +220,16 @@ def test_presenters_are_chosen_by_kind_and_fall_back_to_yaml():
     broken = {**agreement, "body": {"lines": "not a list"}}
     fallback = present("fee_agreement", broken, "zh")
     assert fallback.template.endswith("document_part_yaml.html") and fallback.note
+
+
+def test_a_large_table_is_checked_at_once_while_typing_and_fully_on_its_page():
+    rows = [{"when": ["新保", f"[{i % 30}..{i % 30 + 1})"], "then": ["0.04"]} for i in range(320)]
+    document = fee_table(rules=rows)
+    live = present_tables.table_view(document, "zh", use="live")
+    assert [n["code"] for n in live["notes"]] == ["analysis_incomplete"] and not live["gaps"]
+    page = present_tables.table_view(document, "zh")
+    assert not page["notes"] and page["gaps"]  # 续保 and 转保 have no row
+    assert sum(1 for r in page["rows"] if r["warn"]) > 0  # rows repeating a band never win
 
 
 # --- the pages --------------------------------------------------------------------------------
