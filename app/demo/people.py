@@ -181,6 +181,19 @@ def _assign_customers(session: Session, store: OrgNode, made: dict) -> None:
         return
     for customer in session.scalars(select(Customer).where(Customer.org_node_id == store.id)):
         customer.owner_id = owner.id
+    # and sold the store's open policies of the last quarter, so they have policies to hand over
+    from app.policies.models import Policy
+    from app.policies.services import OPEN_STATUSES
+
+    since = datetime.date.today() - datetime.timedelta(days=90)
+    for policy in session.scalars(
+        select(Policy).where(
+            Policy.org_node_id == store.id,
+            Policy.status.in_(OPEN_STATUSES),
+            Policy.start_date >= since,
+        )
+    ):
+        policy.salesperson_id, policy.salesperson_name = owner.id, owner.username
 
 
 def _luhn(body: str) -> str:

@@ -379,6 +379,22 @@ def test_the_story_hr_adds_trains_and_the_licence_gate_and_the_leaving(app, clie
         content_type="multipart/form-data",
     )
     assert uploaded.status_code == 302, uploaded.get_data(as_text=True)[:2000]
+    # HR's screens open: the forms of every entity of the pack, the employee and the course
+    for path in (
+        "/entities/staff/add",
+        "/entities/employment_contract/add",
+        "/entities/performance_review/add",
+        "/entities/training_course/add",
+        f"/entities/staff/{desk['id']}/",
+        f"/entities/staff/{desk['id']}/edit",
+        f"/entities/training_course/{course_id}/",
+        "/handover/",
+        "/reports/",
+        "/notices/",
+    ):
+        screen = client.get(path)
+        assert screen.status_code == 200, (path, screen.status_code)
+    assert "执业证编号" in client.get(f"/entities/staff/{desk['id']}/").get_data(as_text=True)
     attendees = client.get(f"/api/v1/training_course/{course_id}", headers=headers).get_json()[
         "result"
     ]["attendees"]
