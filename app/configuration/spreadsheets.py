@@ -119,6 +119,43 @@ def _from_label(spec: dict, value: Any) -> Any:
     return value
 
 
+class References:
+    """Reference cells may hold the target record's id or its title (an employee's name or
+    number, a plate): the title is looked up among the records the user sees, and must match
+    exactly one."""
+
+    def __init__(self, session: Session, tenant_id):
+        self.session, self.tenant_id = session, tenant_id
+        self.cache: dict[tuple[str, str], int | str] = {}
+
+    def resolve(self, spec: dict, value: Any) -> tuple[Any, str | None]:
+        """(the value to save, or None and why it cannot be)."""
+        if spec["type"] != "reference" or value in (None, "") or str(value).isdigit():
+            return value, None
+        key = (spec["target"], str(value))
+        if key not in self.cache:
+            self.cache[key] = self._find(spec, str(value))
+        found = self.cache[key]
+        return (found, None) if isinstance(found, int) else (None, found)
+
+    def _find(self, spec: dict, text: str) -> int | str:
+        from app.configuration.related import title_field
+        from app.configuration.runtime import REGISTRY
+
+        target = REGISTRY.get(self.session, spec["target"], self.tenant_id)
+        name = title_field(target) if target is not None else None
+        if name is None:
+            return f"请填写编号，找不到「{text}」"
+        ids = self.session.scalars(
+            select(target.model.id).where(getattr(target.model, name) == text).limit(2)
+        ).all()
+        if not ids:
+            return f"找不到「{text}」"
+        if len(ids) > 1:
+            return f"「{text}」对应多条记录，请填写编号"
+        return ids[0]
+
+
 def read_sheet(data: bytes, specs: list[dict], with_store: bool):
     """(headers, {column index: spec or "store"}, [(row number, values)]) of an uploaded
     workbook, or BadInput naming what is wrong with the file as a whole."""
@@ -210,6 +247,7 @@ def import_records(
     headers, columns, body = read_sheet(data, specs, with_store=True)
     result = ImportResult(mode, rows=len(body))
     bad_rows, good = [], []
+    references = References(session, getattr(user, "tenant_id", None))
     # First every row is checked without writing (values, states, stores); then the good rows
     # are written in one transaction. A row refused only when written (a reference outside the
     # scope, a duplicate) rolls the transaction back; with good_rows the others are written
@@ -228,11 +266,18 @@ def import_records(
                 if store is not None:
                     values["org_node_id"] = store
             else:
-                values[spec["name"]] = _from_label(spec, cell)
+                value, why = references.resolve(spec, _from_label(spec, cell))
+                if why:
+                    row_problems.append(RowProblem(number, headers[index], why))
+                    continue
+                values[spec["name"]] = value
         try:
             check_new(runtime.definition, records.clean_values(runtime, values))
         except Exception as exc:
-            row_problems += _problems_of(exc, number, columns, headers)
+            named = {p.column for p in row_problems}
+            row_problems += [
+                p for p in _problems_of(exc, number, columns, headers) if p.column not in named
+            ]
         if row_problems:
             result.problems += row_problems
             bad_rows.append((number, row, row_problems))
@@ -332,20 +377,31 @@ def import_rows(
     headers, columns, body = read_sheet(data, spec["fields"], with_store=False)
     result = ImportResult(mode, rows=len(body))
     good, bad_rows = [], []
+    references = References(session, getattr(user, "tenant_id", None))
     for number, row in body:
-        values = {
-            s["name"]: _from_label(s, _cell_text(row[i] if i < len(row) else None))
-            for i, s in columns.items()
-        }
+        values, problems = {}, []
+        for index, column in columns.items():
+            cell = _from_label(column, _cell_text(row[index] if index < len(row) else None))
+            value, why = references.resolve(column, cell)
+            if why:
+                problems.append(RowProblem(number, headers[index], why))
+            values[column["name"]] = value
         try:
-            good.append(records.clean_rows({**spec, "min_rows": 0}, [values])[0])
+            checked = records.clean_rows({**spec, "min_rows": 0}, [values])[0]
         except records.RecordErrors as exc:
-            problems = [
+            problems += [
                 RowProblem(number, _header_of(columns, headers, name.split(".", 1)[1]), message)
                 for name, message in exc.chinese.items()
+                if not any(
+                    p.column == _header_of(columns, headers, name.split(".", 1)[1])
+                    for p in problems
+                )
             ]
+        if problems:
             result.problems += problems
             bad_rows.append((number, row, problems))
+        else:
+            good.append(checked)
     if result.problems and mode == "all":
         good = []
     if good:

@@ -709,6 +709,34 @@ def test_child_rows_import_and_export_through_the_record(client, world):
     assert len(record["items"]) == 32 and record["total_fee"] == "600.01"
     exported = load_workbook(io.BytesIO(client.get(f"{base}/export").data)).active
     assert exported.max_row == 33 and exported.cell(1, 1).value == "项目"
+    # a reference cell may name the record by its title; unknown or ambiguous titles are named
+    station = client.post(
+        "/api/v1/inspection_station/", json={"station_name": "闵行检测站"}, headers=headers
+    ).get_json()
+    by_title = [
+        ["项目", "费用", "检测站"],
+        ["复检", "5", "闵行检测站"],
+        ["复检", "5", "火星检测站"],
+    ]
+    refused = client.post(
+        f"{base}/import",
+        data={
+            "file": (io.BytesIO(_workbook(by_title)), "r.xlsx"),
+            "csrf_token": _csrf_of(client, f"{base}/import"),
+        },
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "找不到「火星检测站」" in refused
+    client.post(
+        f"{base}/import",
+        data={
+            "file": (io.BytesIO(_workbook(by_title[:2])), "r.xlsx"),
+            "csrf_token": _csrf_of(client, f"{base}/import"),
+        },
+        content_type="multipart/form-data",
+    )
+    record = client.get(url, headers=headers).get_json()["result"]
+    assert record["items"][-1]["station"] == station["id"]
     login(client, world.users["adv_b"])
     assert client.get(f"{base}/export").status_code == 404
 
