@@ -27,6 +27,16 @@ FAB_TEXTS = (
     _l("Access is Denied"),
     _l("Record Count"),
     _l("Add Filter"),
+    # Filter names FAB's catalogue words badly (以开始 for "starts with").
+    _l("Starts with"),
+    _l("Not Starts with"),
+    _l("Ends with"),
+    _l("Not Ends with"),
+    _l("Relation"),
+    _l("No Relation"),
+    _l("Relation as Many"),
+    # FAB's password help says the application does not check passwords; ours does.
+    _l("Please use a good password policy, this application does not check this for you"),
     # The user form's help texts, said for a business admin (FAB's speak of LDAP and OID).
     _l("Username valid for authentication on DB or LDAP, unused for OID auth"),
     _l("The user's email, this will also be used for OID auth"),
