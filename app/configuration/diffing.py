@@ -337,6 +337,7 @@ def compare_versions(kind: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
     found = diff_values(old, new)
     if kind == "decision_table":
         table = table_diff(old.get("body") or {}, new.get("body") or {})
+        table.rows = folded(table.rows, CONTEXT_ROWS)
         # the rows are compared in the table; the list tells the rest
         found = [c for c in found if c.parts[:2] != ("body", "rules")]
     changes = [
@@ -350,7 +351,7 @@ def compare_versions(kind: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
     ]
     return {
         "changes": changes,
-        "lines": side_by_side(as_yaml(old), as_yaml(new)),
+        "lines": folded(side_by_side(as_yaml(old), as_yaml(new)), CONTEXT_LINES),
         "table": table,
     }
 
@@ -360,3 +361,45 @@ def _short(value: Any) -> str:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 200 else text[:197] + "…"
+
+
+CONTEXT_LINES, CONTEXT_ROWS = 3, 2
+SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Unchanged rows or lines left out of a comparison: how many."""
+
+    count: int
+    status: str = SKIPPED
+
+
+def folded(items: list, context: int) -> list:
+    """`items` (line pairs or table rows) with each run of unchanged ones longer than twice
+    `context` cut to `context` on either side of a change and a `Skipped` in between, so a
+    5,000-row table with one changed row is a short page."""
+    result: list = []
+    run: list = []
+
+    def flush(last: bool) -> None:
+        first = not result
+        keep_head = 0 if first else context
+        keep_tail = 0 if last else context
+        if len(run) > keep_head + keep_tail + 1:
+            result.extend(run[:keep_head])
+            result.append(Skipped(len(run) - keep_head - keep_tail))
+            result.extend(run[len(run) - keep_tail :] if keep_tail else [])
+        else:
+            result.extend(run)
+        run.clear()
+
+    for item in items:
+        if item.status == SAME:
+            run.append(item)
+            continue
+        flush(last=False)
+        result.append(item)
+    if run:
+        flush(last=True)
+    return result

@@ -22,7 +22,9 @@ from app.configuration.diffing import (
     ADDED,
     CHANGED,
     REMOVED,
+    Skipped,
     diff_values,
+    folded,
     side_by_side,
     table_diff,
 )
@@ -187,6 +189,18 @@ def test_table_diff_marks_rows_and_cells():
         "added",
         "same",
     ]
+
+
+def test_long_unchanged_runs_are_folded_around_the_changes():
+    old = "\n".join(f"line {i}" for i in range(100))
+    new = old.replace("line 50", "line fifty")
+    shown = folded(side_by_side(old, new), 3)
+    skipped = [getattr(item, "count", None) for item in shown if item.status == "skipped"]
+    assert skipped == [47, 46]  # lines 0-46 and 54-99: three kept on each side of line 50
+    assert [item.new for item in shown if item.status == "changed"] == ["line fifty"]
+    assert len(shown) == 1 + 3 + 1 + 3 + 1
+    unchanged = side_by_side("a\nb", "a\nb")
+    assert folded(unchanged, 3) == [Skipped(2)]
 
 
 def test_side_by_side_pairs_lines():
