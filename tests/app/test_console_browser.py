@@ -283,3 +283,61 @@ def test_every_menu_page_is_chinese_with_labels_at_both_widths(
     )
     page.close()
     assert not failures, f"{username} ({len(failures)} problems):\n" + "\n".join(failures)
+
+
+def card_values(html: str) -> dict[str, str]:
+    """The home page's figures: label → value."""
+    pairs = re.findall(
+        r'dc-card-label">([^<]+)</div>\s*<div class="dc-card-value">([^<]+)</div>', html
+    )
+    return {label.strip(): value.strip() for label, value in pairs}
+
+
+def test_home_page_figures_are_the_users_own_and_the_menu_hides_empty_groups(app, client, demo):
+    """The home page counts in the user's scope (a store's desk: its store; the business admin:
+    the group), lists only policies it may open, and a role without a group's screens does not
+    see the group."""
+    import datetime
+
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.policies.labels import PolicyStatus
+    from app.policies.models import Policy
+    from app.security.models import DealerUser
+    from app.tenancy.scope import system_scope, use_scope
+    from tests.app.conftest import login
+
+    with use_scope(system_scope("tests")):
+        desk = db.session.scalar(select(DealerUser).where(DealerUser.username == "insurance.desk"))
+        in_force = select(func.count()).where(Policy.status == PolicyStatus.IN_FORCE)
+        at_store = db.session.scalar(in_force.where(Policy.org_node_id == desk.org_node_id))
+        in_tenant = db.session.scalar(in_force.where(Policy.tenant_id == desk.tenant_id))
+        today = datetime.date.today()
+        elsewhere = db.session.scalars(
+            select(Policy.policy_no).where(
+                Policy.tenant_id == desk.tenant_id,
+                Policy.org_node_id != desk.org_node_id,
+                Policy.status == PolicyStatus.IN_FORCE,
+                Policy.end_date >= today,
+            )
+        ).all()
+    assert 0 < at_store < in_tenant and elsewhere
+
+    login(client, "insurance.desk", PASSWORD)
+    html = client.get("/").get_data(as_text=True)
+    assert card_values(html)["有效保单"] == f"{at_store:,}"
+    assert not any(number in html for number in elsewhere)
+    assert "华东汽车集团" in html and "上海浦东大众4S店" in html  # the top bar's org position
+    client.get("/logout/")
+
+    login(client, "tenant.admin", PASSWORD)
+    assert card_values(client.get("/").get_data(as_text=True))["有效保单"] == f"{in_tenant:,}"
+    client.get("/logout/")
+
+    login(client, "hr", PASSWORD)  # 人事: users and the organisation, nothing of the desk
+    html = client.get("/").get_data(as_text=True)
+    sidebar = html.split('id="dc-sidebar"', 1)[1].split("</nav>", 1)[0]
+    assert 'data-dc-group="System"' in sidebar
+    assert 'data-dc-group="Issuing"' not in sidebar and 'data-dc-group="Policies"' not in sidebar
+    assert "有效保单" not in html  # no policy figures without the policy list
