@@ -243,17 +243,31 @@ def _to_decimal(value: Any) -> Decimal:
     return cents(amount)
 
 
+_DATES: dict[tuple[str, tuple[str, ...]], datetime.date] = {}
+_DATES_KEPT = 20_000
+
+
 def _to_date(value: Any, formats: Iterable[str]) -> datetime.date:
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
         return value
     text = _to_text(value)
+    formats = tuple(formats)
+    # A book has a few hundred distinct dates over 100,000 rows: parse each once (strptime is
+    # the slowest conversion of a row) and share the date objects the import keeps.
+    cached = _DATES.get((text, formats))
+    if cached is not None:
+        return cached
     for fmt in formats:
         try:
-            return datetime.datetime.strptime(text, fmt).date()
+            day = datetime.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        if len(_DATES) >= _DATES_KEPT:
+            _DATES.clear()
+        _DATES[(text, formats)] = day
+        return day
     raise CellError(f"{text!r} is not a date", f"“{text}”不是有效日期")
 
 
@@ -1050,7 +1064,13 @@ class PolicyImporter:
             (table.c.id, table.c.carrier_key, table.c.policy_no),
             skip_existing=("tenant_id", "carrier_key", "policy_no"),
         )
-        ids = {(carrier_key, policy_no): pid for pid, carrier_key, policy_no in returned}
+        # Keyed by the rows' own strings, not the copies the driver returns: known_ids lives as
+        # long as the import, one entry per policy.
+        own = {(v["carrier_key"], v["policy_no"]): v for v in records}
+        ids = {}
+        for pid, carrier_key, policy_no in returned:
+            values = own[(carrier_key, policy_no)]
+            ids[(values["carrier_key"], values["policy_no"])] = pid
         self.known_ids.update(ids)
         links = [
             ((v["carrier_key"], v["policy_no"]), v["_renews_key"])
@@ -1088,13 +1108,17 @@ class PolicyImporter:
         return found
 
     def _remember(self, vin, plate, line, carrier_key, policy_no, start, policy_id) -> None:
+        """The latest policy of the line seen so far for the VIN and for the plate. One dict per
+        line keyed by the identifier itself: this lives for the whole import (two entries per
+        row), so no key tuples and no copies of strings."""
         if policy_id is not None:
             self.known_ids[(carrier_key, policy_no)] = policy_id
+        seen = self.history.setdefault(getattr(line, "value", line), {})
         for identity in (vin, plate):
             if identity:
-                known = self.history.get((identity, str(line)))
+                known = seen.get(identity)
                 if known is None or known[1] <= start:
-                    self.history[(identity, str(line))] = (carrier_key, start, policy_no)
+                    seen[identity] = (carrier_key, start, policy_no)
 
     def _earlier_policies(self, vehicle_ids: set[int]) -> dict[tuple[int, str], list[tuple]]:
         """The book's policies of the chunk's known vehicles, per (vehicle, line), latest first:
@@ -1125,9 +1149,10 @@ class PolicyImporter:
         if vehicle is not None:
             values["vehicle_id"] = vehicle[0]
         previous = None
-        line = str(values["line"])
+        line = getattr(values["line"], "value", values["line"])
+        seen = self.history.get(line, {})
         for identity in (values.get("vin"), values.get("plate")):
-            known = self.history.get((identity, line)) if identity else None
+            known = seen.get(identity) if identity else None
             if known is not None and known[1] < values["start_date"]:
                 previous = known
                 break
