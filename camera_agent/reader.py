@@ -43,6 +43,9 @@ class CodeRead:
 
 PLATE_COLOURS = ("blue", "yellow", "green", "yellowgreen")
 COLOUR_ONLY_SCORE = 1.1
+# a second plate in a frame whose character row is not a strong one (under 9) is kept only
+# when its first reading is at least this confident
+SECOND_PLATE_CONFIDENCE = 0.9
 # per search, reads of another cut of a candidate that gave no plate (its colour outline, or
 # a double-row plate's two rows): not counted with the frame's reads, which must stay for the
 # candidates after it
@@ -138,13 +141,19 @@ class Reader:
         found: list[PlateRead] = []
         reads = 0
         other_reads = 0  # reads of another cut (`other_cut`): one a search, apart from the rest
+        weak_seconds = 0  # second plates read whose character row is not a strong one
         for tried, (_rank, text_score, cand, corners) in enumerate(ranked):
             if reads >= self.max_reads or tried >= self.max_reads:
                 break
             if any(_overlaps(cand.box, p.box) for p in found):
                 continue
-            if found and text_score < locate.STRONG_TEXT_SCORE:
-                continue  # a second plate in one frame must look very much like one
+            # a second plate in one frame must look very much like one: a row of 7 or more
+            # characters, or (a row found by the text fit at all) a clear first reading; the
+            # plate first found may be a parked car's behind the one at the gate
+            second = bool(found) and text_score < locate.STRONG_TEXT_SCORE
+            if second and (text_score < locate.MIN_TEXT_SCORE or weak_seconds >= 1):
+                continue
+            weak_seconds += second  # one such look a search: each costs a network run
             # the whole plate's width, even where the row fit saw only part of its characters
             crop = locate.crop_plate(frame_bgr, locate.to_plate_width(corners))
             green = plate_background(crop) == "green"
@@ -156,6 +165,13 @@ class Reader:
             reading, near = self.recogniser.read_plate_counted(crop)
             reads += 1
             confidence = reading.confidence if reading else 0.0
+            if second:
+                if confidence >= SECOND_PLATE_CONFIDENCE and reading.text not in [
+                    p.text for p in found
+                ]:
+                    colour = plate_colour(reading.text, crop, self.recogniser.colourless)
+                    found.append(PlateRead(reading.text, colour, confidence, cand.box, crop))
+                continue
             # doubtful, but something like a plate (a sign's or a bumper's reading scores
             # lower, and a second look at it would use up the reads a plate needs)
             doubtful = confidence < self.views_below and (near or confidence >= VIEWS_ABOVE)

@@ -171,6 +171,30 @@ def test_plate_lying_at_40_degrees_is_read(reader, degrees):
     assert [p.text for p in found] == [plate.text]
 
 
+def test_a_second_plate_with_a_weaker_row_is_kept_when_read_clearly(reader, monkeypatch):
+    # a parking lot: the plate found first may be a parked car's; the one at the gate, whose
+    # row scored under 9, was skipped as "a second plate must look very much like one"
+    from camera_agent import locate
+    from camera_agent import reader as reader_module
+
+    rng = random.Random(41)
+    frame = render.random_background(rng)
+    plates = [render.random_plate(rng, "blue"), render.random_plate(rng, "yellow")]
+    for plate, (cx, cy) in zip(plates, [(350, 300), (900, 480)], strict=True):
+        render.draw_car(rng, frame, cx, cy, 900)
+        render.place_plate(rng, frame, render.render_plate(plate), 240, (cx, cy), skew=0.05)
+    frame = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+    assert sorted(p.text for p in reader.read_plates(frame)) == sorted(p.text for p in plates)
+    true_fit = locate.fit_to_row
+
+    def weaker(frame_bgr, corners, upright=False):
+        fit = true_fit(frame_bgr, corners, upright)
+        return locate.RowFit(min(fit.score, 8.0), fit.corners)
+
+    monkeypatch.setattr(reader_module.locate, "fit_to_row", weaker)
+    assert sorted(p.text for p in reader.read_plates(frame)) == sorted(p.text for p in plates)
+
+
 def test_infra_red_grey_frame_reads_the_plate_without_guessing_its_colour(reader):
     from camera_agent.reader import is_colourless
 
