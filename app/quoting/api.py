@@ -126,7 +126,7 @@ class QuoteApi(RecordApi):
             200: {description: the quote}
             404: {description: no such quote in your scope}
         """
-        quote = services.refresh(db.session, services.get_quote(db.session, pk))
+        quote = services.refresh(db.session, services.get_quote(db.session, pk), True)
         data = presenting.quote_data(quote)
         db.session.commit()  # answers marked 超时 by refresh
         return self.response(200, **data)

@@ -134,7 +134,7 @@ class DeskView(BaseView):
     @permission_name("list")
     @json_endpoint
     def quote_status(self, pk: int):
-        quote = services.refresh(db.session, services.get_quote(db.session, pk))
+        quote = services.refresh(db.session, services.get_quote(db.session, pk), True)
         data = presenting.quote_data(quote)
         db.session.commit()  # answers marked 超时 by refresh
         return jsonify(data)

@@ -186,11 +186,12 @@ def longest_timeout(started: StartedQuote) -> float:
     return max((call.timeout for call in started.calls), default=0) + 0.5
 
 
-def refresh(session: Session, quote: QuoteSession) -> QuoteSession:
+def refresh(session: Session, quote: QuoteSession, loaded_now: bool = False) -> QuoteSession:
     """The session as it stands, with answers overdue marked 超时 (the caller commits, after it
     has read what it shows: a commit expires every loaded row). Only what the writer changes is
-    read again: the status, and every answer in one SELECT."""
-    session.expire(quote, ["status", "finished_at", "answers"])
+    read again: the status, and every answer in one SELECT; `loaded_now` (a poll that has just
+    read the quote) reads the answers only."""
+    session.expire(quote, ["answers"] if loaded_now else ["status", "finished_at", "answers"])
     expire_overdue(quote, quote.request.get("timeouts", {}))
     return quote
 
