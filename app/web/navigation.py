@@ -206,9 +206,24 @@ def side_menu() -> list[MenuGroup]:
                 entries=entries,
             )
         )
-    _mark_current(groups, current)
+    if _personal_page() is None:
+        _mark_current(groups, current)
     g._dc_side_menu = groups
     return groups
+
+
+# A person's own pages (FAB's user info, its edit form, the own-password form): under 首页
+# with their own name, whatever menu the user has. Keyed by view class or by action.
+PERSONAL = {
+    "UserInfoEditView": _l("My account"),
+    "ResetMyPasswordView": _l("Change password"),
+    "userinfo": _l("My account"),
+}
+
+
+def _personal_page() -> object | None:
+    view, _sep, action = (request.endpoint or "").partition(".")
+    return PERSONAL.get(view) or PERSONAL.get(action)
 
 
 def _current_view_name() -> str:
@@ -259,6 +274,9 @@ def breadcrumbs() -> list[tuple[str, str]]:
     if request.path == home[1]:
         return [(home[0], "")]
     crumbs = [home]
+    personal = _personal_page()
+    if personal is not None:
+        return [home, (str(personal), "")]
     for group in side_menu():
         for entry in group.entries:
             if entry.active:
