@@ -35,6 +35,24 @@ def title_of(runtime: EntityRuntime, row, hidden: set[str] | None = None) -> str
     return f"{value} (#{row.id})" if value not in (None, "") else f"#{row.id}"
 
 
+class ReferenceTitles:
+    """Titles of referenced entity records, "title (#id)", for exports (an import reads them
+    back); a record the user cannot see, or a core model's, stays its id."""
+
+    def __init__(self, session: Session, user):
+        self.session, self.user = session, user
+        self.cache: dict[tuple[str, Any], Any] = {}
+
+    def title(self, spec: dict, value: Any) -> Any:
+        key = (spec["target"], value)
+        if key not in self.cache:
+            target = reference_target(self.session, spec, getattr(self.user, "tenant_id", None))
+            row = self.session.get(target.model, value) if target is not None else None
+            hidden = hidden_fields(target.definition, self.user) if target is not None else set()
+            self.cache[key] = title_of(target, row, hidden) if row is not None else value
+        return self.cache[key]
+
+
 def reference_target(session: Session, spec: dict, tenant_id) -> EntityRuntime | None:
     """The entity a reference field points at, when it points at an entity."""
     if spec.get("type") != "reference":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.recorder import record_event
 from app.configuration import records
+from app.configuration.masking import hidden_fields
 from app.configuration.runtime import EntityRuntime
 from app.configuration.states import check_new
 from app.errors import BadInput, as_domain_error
@@ -31,6 +33,7 @@ from app.organisation.models import OrgNode
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 5000
 STORE_HEADER = ("门店", "Store", "org_node_id")
+ROW_ID_HEADER = ("行编号", "Row id")  # a child row's id in an export, so a re-import keeps it
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 MODES = ("all", "good_rows")
 
@@ -119,6 +122,9 @@ def _from_label(spec: dict, value: Any) -> Any:
     return value
 
 
+EXPORTED_REFERENCE = re.compile(r"\(#(\d{1,18})\)$")
+
+
 class References:
     """Reference cells may hold the target record's id or its title (an employee's name or
     number, a plate): the title is looked up among the records the user sees, and must match
@@ -129,9 +135,13 @@ class References:
         self.cache: dict[tuple[str, str], int | str] = {}
 
     def resolve(self, spec: dict, value: Any) -> tuple[Any, str | None]:
-        """(the value to save, or None and why it cannot be)."""
+        """(the value to save, or None and why it cannot be). An export writes a reference as
+        "title (#id)": the id in it is taken as is."""
         if spec["type"] != "reference" or value in (None, "") or str(value).isdigit():
             return value, None
+        exported = EXPORTED_REFERENCE.search(str(value))
+        if exported:
+            return exported.group(1), None
         key = (spec["target"], str(value))
         if key not in self.cache:
             self.cache[key] = self._find(spec, str(value))
@@ -181,6 +191,8 @@ def read_sheet(data: bytes, specs: list[dict], with_store: bool):
             continue
         if with_store and name in STORE_HEADER:
             columns[index] = "store"
+        elif not with_store and name in ROW_ID_HEADER:
+            columns[index] = "row_id"
         elif name in by_name:
             columns[index] = by_name[name]
         else:
@@ -191,7 +203,7 @@ def read_sheet(data: bytes, specs: list[dict], with_store: bool):
                 row=1,
                 column=name,
             )
-    present = {id(s) for s in columns.values() if s != "store"}
+    present = {id(s) for s in columns.values() if s not in ("store", "row_id")}
     missing = [_label(s) for s in importable(specs) if s.get("required") and id(s) not in present]
     if missing:
         raise BadInput(
@@ -214,7 +226,7 @@ def read_sheet(data: bytes, specs: list[dict], with_store: bool):
 
 def _header_of(columns: dict, headers: list[str], name: str) -> str:
     for index, spec in columns.items():
-        if spec != "store" and spec["name"] == name:
+        if isinstance(spec, dict) and spec["name"] == name:
             return headers[index]
     return name
 
@@ -366,9 +378,11 @@ def import_rows(
     data: bytes,
     user,
     mode: str = "all",
+    replace: bool = False,
 ) -> ImportResult:
     """Add the rows of an uploaded workbook to a record's table field (attendees of a
-    course…): all or nothing by default, like an import of records."""
+    course…), or with `replace` put them in place of the rows it had (download, fill in the
+    scores, upload): all or nothing by default, like an import of records."""
     if mode not in MODES:
         raise BadInput(
             "mode must be all or good_rows", "导入方式只能是 all 或 good_rows", field="mode"
@@ -378,10 +392,25 @@ def import_rows(
     result = ImportResult(mode, rows=len(body))
     good, bad_rows = [], []
     references = References(session, getattr(user, "tenant_id", None))
+    hidden = {
+        n.split(".", 1)[1]
+        for n in hidden_fields(runtime.definition, user)
+        if n.startswith(f"{field_name}.")
+    }
+    before = {r.id: r for r in records.child_rows(session, runtime, record, field_name)}
     for number, row in body:
-        values, problems = {}, []
+        values, problems, kept = {}, [], None
         for index, column in columns.items():
+            if column == "row_id":
+                cell = _cell_text(row[index] if index < len(row) else None)
+                kept = before.get(int(cell)) if str(cell or "").isdigit() else None
+        for index, column in columns.items():
+            if column == "row_id":
+                continue
             cell = _from_label(column, _cell_text(row[index] if index < len(row) else None))
+            if column["name"] in hidden and kept is not None and (not cell or "*" in str(cell)):
+                # a masked cell sent back as exported (or emptied) keeps the row's value
+                cell = _raw_value(getattr(kept, column["name"]))
             value, why = references.resolve(column, cell)
             if why:
                 problems.append(RowProblem(number, headers[index], why))
@@ -405,7 +434,7 @@ def import_rows(
     if result.problems and mode == "all":
         good = []
     if good:
-        existing = records.child_rows(session, runtime, record, field_name)
+        existing = [] if replace else records.child_rows(session, runtime, record, field_name)
         current = [{c["name"]: getattr(r, c["name"]) for c in spec["fields"]} for r in existing]
         limit = min(spec.get("max_rows", records.MAX_CHILD_ROWS), records.MAX_CHILD_ROWS)
         if len(current) + len(good) > limit:
@@ -423,6 +452,10 @@ def import_rows(
     return result
 
 
+def _raw_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
 def _as_raw(rows: list[dict]) -> list[dict]:
     """Typed rows back as submitted values (update_record checks them again)."""
     return [
@@ -432,7 +465,11 @@ def _as_raw(rows: list[dict]) -> list[dict]:
 
 
 def export_rows(specs: list[dict], rows, shown) -> bytes:
-    """A workbook of `rows` with a column per field, each value as `shown(spec, row)` gives it."""
+    """A workbook of a table field's `rows`: 行编号 (the row's id, which a re-import with
+    replace uses to keep masked cells), then a column per field as `shown(spec, row)` gives it."""
     from app.exports import build_workbook
 
-    return build_workbook([_label(s) for s in specs], ([shown(s, r) for s in specs] for r in rows))
+    return build_workbook(
+        [ROW_ID_HEADER[0], *(_label(s) for s in specs)],
+        ([r.id, *(shown(s, r) for s in specs)] for r in rows),
+    )

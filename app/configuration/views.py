@@ -422,13 +422,15 @@ class EntityRecordsView(BaseView):
         lang = _lang()
         hidden = masking.hidden_fields(runtime.definition, g.user)
         rows = records.child_rows(db.session, runtime, record, field_name)
-        data = spreadsheets.export_rows(
-            spec["fields"],
-            rows,
-            lambda c, row: shown(
-                runtime, c, getattr(row, c["name"]), lang, hidden, f"{field_name}.{c['name']}"
-            ),
-        )
+        titles = related.ReferenceTitles(db.session, g.user)
+
+        def cell(column, row):
+            value = getattr(row, column["name"])
+            if column["type"] == "reference" and value is not None:
+                value = titles.title(column, value)
+            return shown(runtime, column, value, lang, hidden, f"{field_name}.{column['name']}")
+
+        data = spreadsheets.export_rows(spec["fields"], rows, cell)
         _audit_export(runtime, len(rows), hidden, record_id=record.id, table=field_name)
         return _workbook(data, f"{name}-{record_id}-{field_name}.xlsx")
 
@@ -454,7 +456,14 @@ class EntityRecordsView(BaseView):
                     raise BadInput("choose a file", "请选择文件", field="file")
                 data = upload.read(spreadsheets.MAX_IMPORT_BYTES + 1)
                 result = spreadsheets.import_rows(
-                    db.session, runtime, record, field_name, data, g.user, mode
+                    db.session,
+                    runtime,
+                    record,
+                    field_name,
+                    data,
+                    g.user,
+                    mode,
+                    replace=bool(request.form.get("replace")),
                 )
             except Exception as exc:
                 return answer_or_raise(exc)

@@ -708,7 +708,7 @@ def test_child_rows_import_and_export_through_the_record(client, world):
     record = client.get(url, headers=headers).get_json()["result"]
     assert len(record["items"]) == 32 and record["total_fee"] == "600.01"
     exported = load_workbook(io.BytesIO(client.get(f"{base}/export").data)).active
-    assert exported.max_row == 33 and exported.cell(1, 1).value == "项目"
+    assert exported.max_row == 33 and exported.cell(1, 2).value == "项目"
     # a reference cell may name the record by its title; unknown or ambiguous titles are named
     station = client.post(
         "/api/v1/inspection_station/", json={"station_name": "闵行检测站"}, headers=headers
@@ -737,6 +737,31 @@ def test_child_rows_import_and_export_through_the_record(client, world):
     )
     record = client.get(url, headers=headers).get_json()["result"]
     assert record["items"][-1]["station"] == station["id"]
+    # round trip: download, fill in, upload in place of the rows; the store manager sees the
+    # inspector's mobile starred, and the starred cell keeps its value
+    sheet = load_workbook(io.BytesIO(client.get(f"{base}/export").data)).active
+    header = [c.value for c in sheet[1]]
+    assert header[0] == "行编号" and sheet.cell(34, header.index("检测站") + 1).value == (
+        f"闵行检测站 (#{station['id']})"
+    )
+    assert sheet.cell(2, header.index("检测员手机") + 1).value == "138****0001"
+    sheet.cell(3, header.index("合格") + 1).value = "是"
+    out = io.BytesIO()
+    sheet.parent.save(out)
+    replaced = client.post(
+        f"{base}/import",
+        data={
+            "file": (io.BytesIO(out.getvalue()), "r.xlsx"),
+            "replace": "1",
+            "csrf_token": _csrf_of(client, f"{base}/import"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert replaced.status_code == 302, replaced.get_data(as_text=True)[-2000:]
+    after = client.get(url, headers=_headers(client, world.users["ren"])).get_json()["result"]
+    assert len(after["items"]) == 33 and after["total_fee"] == record["total_fee"]
+    assert after["items"][0]["inspector_mobile"] == "13800000001"
+    assert after["items"][1]["passed"] is True and after["items"][-1]["station"] == station["id"]
     login(client, world.users["adv_b"])
     assert client.get(f"{base}/export").status_code == 404
 
