@@ -729,3 +729,16 @@ def test_training_hours_per_employee_against_the_yearly_minimum(app, client):
     assert "期间不正确" in client.get("/reports/training_hours/?period=fortnight").get_data(
         as_text=True
     )
+
+
+def test_the_new_tenant_tables_are_behind_row_security(app):
+    if not db.engine.url.drivername.startswith("postgresql"):
+        pytest.skip("row-level security is PostgreSQL's")
+    from importlib import import_module
+
+    from app.tenancy.row_security import tables_without_row_security
+
+    revision = import_module("migrations.versions.0013_people")
+    assert set(revision.TABLES) == {"handover_record", "notice"}
+    with db.engine.connect() as connection:
+        assert tables_without_row_security(connection, revision.TABLES) == []
