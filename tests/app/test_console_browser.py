@@ -14,7 +14,10 @@ group, opens every entry of their side menu and fails on
   button.
 
 New pages join the walk through the menu. Screenshots of every page at 1366 and 390 px go to a
-temporary folder, or to $CONSOLE_SCREENSHOTS when it is set (to look at them)."""
+temporary folder, or to $CONSOLE_SCREENSHOTS when it is set (to look at them).
+
+The walk is about what people see, not about the database: it runs once, in the suite's run on
+the embedded default (SQLite), and is skipped in the PostgreSQL run to keep CI's time."""
 
 from __future__ import annotations
 
@@ -26,6 +29,11 @@ from pathlib import Path
 import pytest
 
 from app.security import roles as r
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+    reason="the console walk runs once, in the run on the embedded default (SQLite)",
+)
 
 PASSWORD = "Demo-Pass-2026"
 WIDE, PHONE = 1366, 390
