@@ -66,7 +66,7 @@ class HandoverApi(BaseApi):
         """What is assigned to a user.
         ---
         get:
-          summary: Records assigned to a user, per kind (customers, open policies, …)
+          summary: Records assigned to a user that you see, per kind (customers, open policies, …)
           parameters:
           - {in: path, name: user_id, required: true, schema: {type: integer}}
           responses:
@@ -74,7 +74,8 @@ class HandoverApi(BaseApi):
             404: {description: no such user in your scope}
         """
         user = services.user_in_scope(db.session, user_id, "user_id")
-        return self.response(200, **holdings_data(services.holdings(db.session, user)))
+        held = services.holdings(db.session, user, everywhere=False)
+        return self.response(200, **holdings_data(held))
 
     @expose("/", methods=["POST"])
     @protect()

@@ -131,14 +131,7 @@ def hand_over(
             f"note: at most {MAX_NOTE} characters", f"备注最多 {MAX_NOTE} 个字", field="note"
         )
     held = holdings(session, leaver)
-    if held.total and successor is None:
-        raise ValidationFailed(
-            f"successor_id: {leaver.username} still holds {held.describe('en')}; "
-            "name a successor to hand them over to",
-            f"交接人：{display_name(leaver)} 名下还有{held.describe('zh')}，请指定交接人",
-            field="successor_id",
-            code="successor_required",
-        )
+    # Refused whole before anything is said about what the leaver holds outside the caller's view.
     seen = holdings(session, leaver, everywhere=False)
     if seen.counts != held.counts:
         raise Forbidden(
@@ -146,6 +139,14 @@ def hand_over(
             "of a higher level to hand them over",
             f"{display_name(leaver)} 名下有不在您权限范围内的业务，请由上级管理员办理交接",
             code="outside_scope",
+        )
+    if held.total and successor is None:
+        raise ValidationFailed(
+            f"successor_id: {leaver.username} still holds {held.describe('en')}; "
+            "name a successor to hand them over to",
+            f"交接人：{display_name(leaver)} 名下还有{held.describe('zh')}，请指定交接人",
+            field="successor_id",
+            code="successor_required",
         )
     moved: dict[str, int] = {}
     for assignment in assignments():

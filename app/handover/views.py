@@ -62,7 +62,7 @@ class HandoverView(BaseView):
         if leaver_id and not errors.get("leaver_id"):
             try:
                 leaver = services.user_in_scope(db.session, leaver_id, "leaver_id")
-                held = services.holdings(db.session, leaver)
+                held = services.holdings(db.session, leaver, everywhere=False)
             except Exception as exc:  # noqa: BLE001
                 errors.update(_form_errors(exc))
         records = db.session.scalars(
