@@ -163,6 +163,7 @@ class MenuGroup:
     label: str
     icon: str
     entries: list[Entry] = field(default_factory=list)
+    single: bool = False  # one entry registered without a category: a plain link
 
     @property
     def active(self) -> bool:
@@ -181,7 +182,9 @@ def side_menu() -> list[MenuGroup]:
     current = _current_view_name()
     groups = []
     for category in appbuilder.menu.get_list():
-        children = category.childs or []
+        # A view registered without a category is an entry of its own, shown after the groups.
+        loose = not category.childs and bool(category.baseview or category.href)
+        children = [category] if loose else (category.childs or [])
         entries = [
             Entry(
                 name=child.name,
@@ -204,6 +207,7 @@ def side_menu() -> list[MenuGroup]:
                 label=_(str(group.label if group else category.label)),
                 icon=group.icon if group else (category.icon or "fa-folder"),
                 entries=entries,
+                single=loose,
             )
         )
     if _personal_page() is None:
@@ -280,7 +284,8 @@ def breadcrumbs() -> list[tuple[str, str]]:
     for group in side_menu():
         for entry in group.entries:
             if entry.active:
-                crumbs.append((group.label, ""))
+                if not group.single:
+                    crumbs.append((group.label, ""))
                 crumbs.append((entry.label, entry.url))
                 break
     action = (request.endpoint or "").rsplit(".", 1)[-1]

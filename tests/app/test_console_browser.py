@@ -349,3 +349,35 @@ def test_home_page_figures_are_the_users_own_and_the_menu_hides_empty_groups(app
     assert 'data-dc-group="System"' in sidebar
     assert 'data-dc-group="Issuing"' not in sidebar and 'data-dc-group="Policies"' not in sidebar
     assert "有效保单" not in html  # no policy figures without the policy list
+
+
+def test_the_menu_is_filed_by_business_group():
+    """arrange_menu: categories become the groups of navigation.GROUPS in their order (aliases
+    and FAB's "Security" included), retired screens leave, everyday entries lead, an unknown key
+    keeps its entries after the known groups, and an entry without a category stays."""
+    from types import SimpleNamespace
+
+    from flask_appbuilder.menu import Menu
+
+    from app.web import navigation
+
+    def view(name):
+        return type(name, (), {})()
+
+    menu = Menu()
+    menu.add_link("List Users", category="Security", baseview=view("DealerUserView"))
+    menu.add_link("List Groups", category="Security", baseview=view("UserGroupModelView"))
+    menu.add_link("Views/Menus", category="Security", baseview=view("ViewMenuModelView"))
+    menu.add_link("Jobs", category="System", baseview=view("JobRecordView"))
+    menu.add_link("Monitoring", category="System", baseview=view("MonitoringView"))
+    menu.add_link("Widgets", category="Gadgets", baseview=view("WidgetView"))
+    menu.add_link("Customers", category="Customers", baseview=view("CustomerView"))
+    menu.add_link("Quote and issue", category="Issuing", baseview=view("DeskView"))
+    menu.add_link("Loose", baseview=view("LooseView"))
+    navigation.arrange_menu(SimpleNamespace(menu=menu, update_perms=False))
+
+    filed = {item.name: [child.name for child in item.childs] for item in menu.get_list()}
+    assert list(filed) == ["Issuing", "System", "Gadgets", "Loose"]
+    assert filed["Issuing"] == ["Quote and issue", "Customers"]
+    assert filed["System"] == ["Monitoring", "List Users", "Jobs", "Views/Menus"]
+    assert "List Groups" not in filed["System"]
