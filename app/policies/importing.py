@@ -1,20 +1,23 @@
 """Importing an existing book of policies from Excel or CSV through a `policy_import_mapping`
 document (which header is which field, how values convert).
 
-How it runs:
-1. **Check** — the file is streamed once (openpyxl read-only, or the csv module); every row is
-   converted and validated (identifiers normalised from full-width and checked, dates, amounts,
-   the store, the carrier, duplicates inside the file, the policy an endorsement row belongs to).
-   Every refusal names its row and its column.
-2. **Import** — only when no row was refused, or the operator chose to import the good rows
-   (`accept_good_rows`): the file is streamed again and the good rows are written in chunks of
-   2,000 inside the caller's transaction (the caller commits once, so a failure leaves nothing).
+How it runs: the file is streamed once (Excel through app/policies/xlsx_stream.py, CSV through
+the csv module), inside a savepoint of the caller's transaction. Every row is converted and
+validated (identifiers normalised from full-width and checked, dates, amounts, the store, the
+carrier, duplicates inside the file, the policy an endorsement row belongs to); every refusal
+names its row and its column. The good rows are written as they come, in chunks of 2,000. At
+the end, when a row was refused and the operator did not choose to import the good rows
+(`accept_good_rows`), the savepoint is rolled back: nothing stays. `check` validates without
+writing. The caller commits once.
 
 Idempotent by carrier + policy number + endorsement number: a row already imported is skipped
 when nothing changed and updated (through the ORM, so the audit trail records before and after)
-when something did. New rows are inserted in bulk (executemany); a bulk insert bypasses the
-ORM's flush, so each chunk writes one audit event naming the keys it inserted, and the write
-wall is kept by hand: every row's store comes from the stores the caller's scope can see.
+when something did. New rows are inserted in bulk, one statement a chunk (see `bulk_insert`:
+on PostgreSQL one array per column, `ON CONFLICT DO NOTHING` on the unique key, so a first import
+looks nothing up); a bulk insert bypasses the ORM's flush, so each chunk writes one audit event
+naming the keys it inserted, and the write wall is kept by hand: every row's store comes from
+the stores the caller's scope can see. Look-ups are per chunk, never per row. docs/policies.md
+has the figures of bench/policies/bench_import.py.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import csv
 import datetime
 import enum
 import io
+import itertools
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -540,46 +544,62 @@ def _read_csv(path: Path, mapping: CompiledMapping):
 
 
 def _read_xlsx(path: Path, mapping: CompiledMapping):
-    from openpyxl import load_workbook
+    from app.policies import xlsx_stream
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a file that is not a workbook
+        rows = xlsx_stream.read_rows(path, mapping.sheet)
+    except xlsx_stream.NotAWorkbook as exc:
         raise ImportRefused(
             "file: not an Excel workbook (.xlsx)",
             "file：不是有效的 Excel 文件（.xlsx）",
             field="file",
         ) from exc
-    sheet = _sheet(book, mapping.sheet)
-    iterator = sheet.iter_rows(min_row=mapping.header_row, values_only=True)
-    first = next(iterator, None) or ()
-    headers = [half_width(str(c)).strip() if c is not None else "" for c in first]
-
-    def rows():
-        try:
-            for number, cells in enumerate(iterator, start=mapping.header_row + 1):
-                if any(not _blank(c) for c in cells):
-                    yield number, list(cells)
-        finally:
-            book.close()
-
-    return headers, rows()
-
-
-def _sheet(book, wanted: str | int):
-    if isinstance(wanted, int):
-        if not 1 <= wanted <= len(book.sheetnames):
+    except xlsx_stream.SheetMissing as exc:
+        wanted = mapping.sheet
+        if isinstance(wanted, int):
             raise ImportRefused(
                 f"sheet: the workbook has no sheet {wanted}",
                 f"sheet：没有第 {wanted} 个工作表",
                 field="sheet",
-            )
-        return book[book.sheetnames[wanted - 1]]
-    if wanted not in book.sheetnames:
+            ) from exc
         raise ImportRefused(
             f"sheet: no sheet named {wanted}", f"sheet：没有名为 {wanted} 的工作表", field="sheet"
-        )
-    return book[wanted]
+        ) from exc
+    headers: list[str] = []
+    first: list[tuple[int, list]] = []
+    try:
+        for number, cells in rows:
+            if number < mapping.header_row:
+                continue
+            if number == mapping.header_row:
+                headers = [half_width(str(c)).strip() if c is not None else "" for c in cells]
+            else:  # the header row is empty: this is already a row of data
+                first.append((number, cells))
+            break
+    except xlsx_stream.NotAWorkbook as exc:
+        _close(rows)
+        raise ImportRefused(
+            "file: not an Excel workbook (.xlsx)",
+            "file：不是有效的 Excel 文件（.xlsx）",
+            field="file",
+        ) from exc
+
+    def data():
+        number = mapping.header_row
+        try:
+            for number, cells in itertools.chain(first, rows):
+                if any(not _blank(c) for c in cells):
+                    yield number, cells
+        except xlsx_stream.NotAWorkbook as exc:
+            raise ImportRefused(
+                f"file: cannot be read past row {number} ({exc})",
+                f"file：第 {number} 行之后无法读取",
+                field="file",
+            ) from exc
+        finally:
+            _close(rows)
+
+    return headers, data()
 
 
 def check_headers(headers: list[str], mapping: CompiledMapping) -> list[RowError]:
