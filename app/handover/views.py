@@ -16,6 +16,7 @@ from app.handover import services
 from app.handover.models import REASON_LABELS, HandoverReason, HandoverRecord
 from app.handover.registry import assignments
 from app.security.models import DealerUser
+from app.web.formatting import local_time
 
 RECENT = 50
 
@@ -78,6 +79,7 @@ class HandoverView(BaseView):
             values=values,
             errors=errors,
             display_name=services.display_name,
+            local_time=local_time,
         )
 
 

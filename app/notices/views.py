@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.audit.models import utcnow
 from app.extensions import db
 from app.notices.models import Notice
+from app.web.formatting import local_time
 
 PAGE = 50
 
@@ -29,7 +30,9 @@ class NoticeView(BaseView):
         unread = db.session.scalar(
             select(func.count()).select_from(Notice).where(mine, Notice.read_at.is_(None))
         )
-        return self.render_template("notices/index.html", notices=notices, unread=unread)
+        return self.render_template(
+            "notices/index.html", notices=notices, unread=unread, local_time=local_time
+        )
 
     @expose("/<int:notice_id>/open", methods=["POST"])
     @has_access
