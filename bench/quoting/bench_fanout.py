@@ -288,6 +288,22 @@ def desk(base: str, token: str, body: dict) -> tuple[float, list[float], int]:
     return time.perf_counter() - started, polls, partial
 
 
+def server_cpu(root: int) -> float:
+    """CPU seconds used so far by the server process and its children (gunicorn's workers),
+    from /proc: how much work the quotes cost, whatever else the machine is doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if root in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
 def at_once(count: int, work) -> tuple[list, float]:
     results: list = []
     lock = threading.Lock()
@@ -347,7 +363,9 @@ def main() -> None:
             _, warm = timed_quote(base, token, body)
         answered = sum(1 for a in warm["answers"] if a["status"] == "ok")
         singles = [timed_quote(base, token, body)[0] for _ in range(options.singles)]
+        cpu_before = server_cpu(server.pid)
         waited, wall = at_once(options.concurrency, lambda: timed_quote(base, token, body)[0])
+        cpu_per_quote = (server_cpu(server.pid) - cpu_before) / options.concurrency
         desks, desks_wall = at_once(options.concurrency, lambda: desk(base, token, body))
         load = tuple(max(a, b) for a, b in zip(load, os.getloadavg(), strict=True))
         failed = False
@@ -373,6 +391,13 @@ def main() -> None:
     print(
         f"{options.concurrency} concurrent quotes (?wait=1): p50 {percentile(waited, 0.5):.3f} s, "
         f"p95 {percentile(waited, 0.95):.3f} s, all done in {wall:.3f} s"
+    )
+    processes = WORKERS if options.pg else 1
+    print(
+        f"server CPU per quote in the 20 at once: {cpu_per_quote * 1000:.0f} ms; on an idle "
+        f"machine with {processes} process(es), 20 at once need at least "
+        f"{LATENCY_MS / 1000 + options.concurrency * cpu_per_quote / processes:.2f} s "
+        f"(latency + the web processes' CPU for them, PostgreSQL's own not counted)"
     )
     seen = [d[0] for d in desks]
     polls = [p for d in desks for p in d[1]]
