@@ -339,9 +339,16 @@ def init_navigation(app: Flask) -> None:
         dc_display_name=display_name,
         dc_role_names=role_names,
     )
-    from app.web.formatting import humanise_views
+    from app.web import formatting
 
-    humanise_views(app.appbuilder)  # list and show pages write labels, local times, money
+    formatting.humanise_views(app.appbuilder)  # list and show pages: labels, local times, money
+    # …and every template may write values the same way.
+    app.jinja_env.globals.update(
+        local_time=formatting.local_time,
+        money=formatting.money,
+        yes_no=formatting.yes_no,
+        enum_label=formatting.enum_label,
+    )
     retired = retired_endpoints(app.appbuilder)
 
     @app.before_request
