@@ -30,6 +30,7 @@ from tests.app.conftest import (
     scope_of,
     write_pack,
 )
+from tests.app.entity_factory import FILES_FIELD, add_entity_files
 from tests.app.people_factory import add_people_rows
 from tests.app.policies.factory import add_policy_rows
 from tests.app.quoting.factory import add_quoting_rows
@@ -86,10 +87,11 @@ def worlds(app, tmp_path_factory):
         folder = write_pack(
             tmp_path_factory.mktemp("packs"),
             f"scoping_{world.code.lower()}",
-            documents=[reminder_entity()],
+            documents=[reminder_entity(extra_fields=[FILES_FIELD])],
         )
         install_for(app, world, folder)
         add_entity_records(app, world)
+        add_entity_files(app, world)
     # A camera and a camera event in each store of each tenant.
     for world in (mine, other):
         add_camera_rows(world)
