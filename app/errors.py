@@ -512,7 +512,9 @@ def _http_answer(exc: HTTPException):
     if not is_api_request():
         if exc.code == 500:
             _rollback()
-        response = Response(_error_page(exc.code), status=exc.code, mimetype="text/html")
+        words = getattr(exc, "words", None)  # our own refusals say why (request_limits)
+        message = words.get("en" if request_language() == "en" else "zh") if words else None
+        response = Response(_error_page(exc.code, message), status=exc.code, mimetype="text/html")
         for name, value in exc.get_headers():
             if name.lower() not in ("content-type", "content-length"):
                 response.headers[name] = value  # Allow (405), Retry-After (429, 503)

@@ -87,11 +87,16 @@ def check_request_limits() -> None:
 
 
 def _refusal(domain: type, plain: type[HTTPException], english: str, chinese: str, code: str):
-    """APIs answer in the domain errors' JSON (app/errors.py); screens get werkzeug's own page,
-    which needs nothing of the console that has not run yet at this point."""
+    """APIs answer in the domain errors' JSON (app/errors.py); screens get the console's error
+    page with the reason in the user's language (`words`)."""
     if is_api_request():
         return domain(english, chinese, code=code)
-    return plain(description=f"{chinese} ({english})")
+    refusal = plain(description=f"{chinese} ({english})")
+    refusal.words = {
+        "zh": chinese,
+        "en": english,
+    }  # the console's error page says it in one language
+    return refusal
 
 
 def _too_large(limit: int) -> Exception:
