@@ -209,8 +209,9 @@ def reference_target(spec: dict, definition: EntityDefinition):
     core model, or a callable finding the target entity's model for the writing row's tenant.
     The column has no foreign key (entity tables come and go), so this is its only check."""
     from app.customers.models import Customer, Vehicle
+    from app.security.models import DealerUser
 
-    core = {"customer": Customer, "vehicle": Vehicle, "org_node": OrgNode}
+    core = {"customer": Customer, "vehicle": Vehicle, "org_node": OrgNode, "user": DealerUser}
     target = spec["target"]
     if target in core:
         return core[target]

@@ -7,6 +7,16 @@ from __future__ import annotations
 
 from app.configuration.computed import Computation, ComputeError
 from app.configuration.field_types import field_type
+from app.configuration.hooks import hook_names
+
+
+def _hook_problems(where: str, names: list[str]) -> list[tuple[str, str]]:
+    known = hook_names()
+    return [
+        (where, f"{name!r} is not a registered record hook (known: {', '.join(sorted(known))})")
+        for name in names
+        if name not in known
+    ]
 
 
 def engine_problems(body: dict, entity_names: set[str]) -> list[tuple[str, str]]:
@@ -51,6 +61,9 @@ def engine_problems(body: dict, entity_names: set[str]) -> list[tuple[str, str]]
                 for name in transition.get("require", []):
                     if name not in names:
                         problems.append((f"{where}.require", f"{name!r} is not a field"))
+                problems += _hook_problems(f"{where}.hooks", transition.get("hooks", []))
+    for moment, named in (body.get("hooks") or {}).items():
+        problems += _hook_problems(f"$.body.hooks.{moment}", named)
     # `related` may name an entity of another pack, installed or not: one not (yet) published is
     # simply not shown, so a pack can be installed before the pack it shows.
     return problems

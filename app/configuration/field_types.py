@@ -175,8 +175,27 @@ def _datetime(spec: Spec, raw: Any) -> datetime.datetime:
     return check_plausible(moment, spec["name"])
 
 
+# The words a yes/no value may be written in (forms send "y", checkboxes "on", Excel 是/否);
+# anything else ("也许", "maybe", "2") is refused naming the field, never read as 否.
+YES = frozenset({"是", "1", "true", "y", "yes", "on", "✔"})
+NO = frozenset({"否", "0", "false", "n", "no", "off", "✘"})
+
+
 def _boolean(spec: Spec, raw: Any) -> bool:
-    return raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "y", "yes", "on")
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | float) and raw in (0, 1):
+        return bool(raw)
+    word = str(raw).strip().lower()
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    raise FieldError(
+        spec["name"],
+        f"must be yes or no (是/否, true/false, 1/0, yes/no, y/n), not {raw!r}",
+        f"只能是 是 或 否（也可写 true/false、1/0、yes/no、y/n），不能是 {raw!r}",
+    )
 
 
 def _choice(spec: Spec, raw: Any) -> str:

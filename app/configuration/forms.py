@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
+from app.configuration.entities import FieldError, default_value
 from app.configuration.field_types import field_type
 from app.configuration.runtime import EntityRuntime
 from app.organisation.models import NodeKind, OrgNode
@@ -79,11 +80,26 @@ def _field(session: Session, spec: dict, lang: str):
     return widget(session, spec, _label(spec, lang), _help(spec, lang), lang)
 
 
+def user_title(user) -> str:
+    """A login as people know it: 张三（zhang.san）, or the user name alone."""
+    full = f"{user.last_name or ''}{user.first_name or ''}".strip()
+    return f"{full}（{user.username}）" if full and full != user.username else user.username
+
+
 def reference_choices(session: Session, spec: dict, tenant_id=None) -> list[tuple[str, str]]:
     """The records a reference may point at (the user's scope only): a core model's, or
     another entity's shown by its title field."""
     from app.customers.models import Customer, Vehicle
+    from app.security.models import DealerUser
 
+    if spec["target"] == "user":  # a login of the tenant, in the user's scope, by name
+        users = session.scalars(
+            select(DealerUser)
+            .where(DealerUser.tenant_id.is_not(None))
+            .order_by(DealerUser.username)
+            .limit(500)
+        ).all()
+        return [("", "—")] + [(str(u.id), user_title(u)) for u in users]
     models = {"customer": Customer, "vehicle": Vehicle, "org_node": OrgNode}
     model = models.get(spec["target"])
     if model is None:
@@ -97,6 +113,18 @@ def reference_choices(session: Session, spec: dict, tenant_id=None) -> list[tupl
         return [("", "—")] + [(str(row.id), title_of(target, row)) for row in rows]
     rows = session.scalars(select(model).limit(500)).all()
     return [("", "—")] + [(str(row.id), str(row)) for row in rows]
+
+
+def _form_default(spec: dict):
+    """A field's default as its form field holds it: `today` is today's date (a DateField
+    needs a date, never the word), text widgets take text."""
+    try:
+        value = default_value(spec)
+    except FieldError:  # a default the document's check let through: leave the field empty
+        return None
+    if value is not None and field_type(spec["type"]).as_text:
+        return str(value)
+    return value
 
 
 def store_choices(session: Session) -> list[tuple[str, str]]:
@@ -140,7 +168,7 @@ def record_form(
     if obj is None and data is None:
         for spec in definition.column_fields:
             if spec.get("default") is not None:
-                getattr(form, spec["name"]).data = spec["default"]
+                getattr(form, spec["name"]).data = _form_default(spec)
     if obj is not None and data is None:
         form.org_node_id.data = str(obj.org_node_id)
         for spec in definition.column_fields:
@@ -220,7 +248,7 @@ def submitted_rows(
                 continue
             row = {
                 c["name"]: (
-                    bool(formdata.get(f"{name}-{index}-{c['name']}"))
+                    formdata.get(f"{name}-{index}-{c['name']}") or False
                     if c["type"] == "boolean"
                     else formdata.get(f"{name}-{index}-{c['name']}", "").strip()
                 )
@@ -241,8 +269,14 @@ def submitted_rows(
 
 
 def submitted_values(form, runtime: EntityRuntime) -> dict:
+    """The form's values for the records service. A checkbox gives what was sent (unticked:
+    否), so a posted "也许" is refused by the boolean type naming the field, not read as 是."""
     values = {"org_node_id": form.org_node_id.data}
     for spec in runtime.definition.column_fields:
         if not spec.get("compute"):
-            values[spec["name"]] = getattr(form, spec["name"]).data
+            field = getattr(form, spec["name"])
+            if field_type(spec["type"]).widget == "checkbox":
+                values[spec["name"]] = field.raw_data[0] if field.raw_data else False
+            else:
+                values[spec["name"]] = field.data
     return values

@@ -33,7 +33,7 @@ from app.configuration.models import (
 )
 from app.configuration.reading import PackError, PackSource, Problem, SourceDocument
 
-CORE_REFERENCE_TARGETS = {"customer", "vehicle", "org_node"}
+CORE_REFERENCE_TARGETS = {"customer", "vehicle", "org_node", "user"}
 SYSTEM_LAYOUT_FIELDS = {"org_node", "created_at", "changed_at", "created_by"}
 
 

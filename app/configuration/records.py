@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from app.configuration.computed import compute_values
 from app.configuration.entities import FieldError, coerce_value, default_value, to_json
+from app.configuration.hooks import HookCall, run_hooks
 from app.configuration.masking import mask_value
 from app.configuration.models import Lineage
 from app.configuration.runtime import REGISTRY, EntityRuntime
-from app.configuration.states import check_change, check_new
+from app.configuration.states import check_change, check_new, transition_taken
 from app.security.roles import PLATFORM_ADMIN
 
 ENTITY_TABLE_NAME = re.compile(r"^x(?P<tenant>\d{0,18})_(?P<name>[a-z][a-z0-9_]{0,62})$")
@@ -107,6 +108,38 @@ def get_record(session: Session, runtime: EntityRuntime, record_id: int):
 # inline relations. They are not written.
 READ_ONLY_KEYS = {*SYSTEM_FIELDS, "_related"}
 MAX_CHILD_ROWS = 500
+
+
+def logins_by_name(session: Session, runtime: EntityRuntime, data: dict[str, Any]) -> dict:
+    """A `target: user` reference may be sent as the login's user name (what people know):
+    it is looked up among the users the writer sees, and refused naming the field when none
+    is found. An id is left for the tenant guard to check at the flush."""
+    from app.security.models import DealerUser
+
+    named = {
+        spec["name"]: data[spec["name"]]
+        for spec in runtime.definition.column_fields
+        if spec.get("target") == "user"
+        and isinstance(data.get(spec["name"]), str)
+        and data[spec["name"]].strip()
+        and not data[spec["name"]].strip().isdigit()
+    }
+    if not named:
+        return data
+    found, errors, chinese = {}, {}, {}
+    for name, username in named.items():
+        user_id = session.scalar(
+            select(DealerUser.id).where(
+                DealerUser.username == username.strip(), DealerUser.tenant_id.is_not(None)
+            )
+        )
+        if user_id is None:
+            errors[name] = f"no user {username!r} in your scope"
+            chinese[name] = f"找不到用户「{username}」，或不在您的权限范围内"
+        found[name] = user_id
+    if errors:
+        raise RecordErrors(errors, chinese)
+    return {**data, **found}
 
 
 def clean_values(
@@ -246,7 +279,7 @@ def create_record(
     """A new record from submitted values: checked, its state an initial one, its computed
     fields computed, its child rows written; audited by the flush. `commit=False` leaves the
     transaction open (an import commits all its rows at once)."""
-    values, rows = _split(runtime, clean_values(runtime, data))
+    values, rows = _split(runtime, clean_values(runtime, logins_by_name(session, runtime, data)))
     check_new(runtime.definition, values)
     record = runtime.model(created_by=username)
     if data.get("org_node_id"):
@@ -258,6 +291,10 @@ def create_record(
     session.flush()
     for name, child_values in rows.items():
         _write_rows(session, runtime, record, name, child_values)
+    after_create = runtime.definition.body.get("hooks", {}).get("after_create", [])
+    if after_create:
+        session.flush()
+        run_hooks(after_create, HookCall(session, runtime, record, None, None, user))
     session.add(
         Lineage(
             record_table=runtime.definition.table,
@@ -288,8 +325,11 @@ def update_record(
 ):
     """Change a record: only the fields sent; a state change must be a declared transition the
     user's role may take; computed fields recomputed; child rows replaced when sent."""
+    data = logins_by_name(session, runtime, data)
     values, rows = _split(runtime, clean_values(runtime, data, partial=True))
     check_change(runtime.definition, record, values, user)
+    state_field = (runtime.definition.states or {}).get("field")
+    before = getattr(record, state_field) if state_field else None
     _compute(session, runtime, record, values, rows)
     for name, value in values.items():
         setattr(record, name, value)
@@ -306,6 +346,13 @@ def update_record(
         from app.configuration.attachments import move_files
 
         move_files(session, runtime, record)
+    taken = transition_taken(
+        runtime.definition, before, getattr(record, state_field) if state_field else None
+    )
+    if taken and taken.get("hooks"):
+        session.flush()
+        call = HookCall(session, runtime, record, before, taken["to"], user)
+        run_hooks(taken["hooks"], call)
     session.commit()
     return record
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.configuration.entities import to_json
+from app.configuration.forms import user_title
 from app.configuration.masking import hidden_fields, mask_value
 from app.configuration.runtime import REGISTRY, EntityRuntime
 
@@ -45,6 +46,9 @@ class ReferenceTitles:
 
     def title(self, spec: dict, value: Any) -> Any:
         key = (spec["target"], value)
+        if key not in self.cache and spec["target"] == "user":
+            login = _user(self.session, value)
+            self.cache[key] = f"{login.username} (#{login.id})" if login is not None else value
         if key not in self.cache:
             target = reference_target(self.session, spec, getattr(self.user, "tenant_id", None))
             row = self.session.get(target.model, value) if target is not None else None
@@ -68,6 +72,11 @@ def references_shown(session: Session, runtime: EntityRuntime, record, user) -> 
     tenant_id = getattr(user, "tenant_id", None)
     shown = {}
     for spec in runtime.definition.column_fields:
+        if spec.get("type") == "reference" and spec.get("target") == "user":
+            login = _user(session, getattr(record, spec["name"], None))
+            if login is not None:
+                shown[spec["name"]] = {"entity": None, "id": login.id, "title": user_title(login)}
+            continue
         target = reference_target(session, spec, tenant_id)
         value = getattr(record, spec["name"], None)
         if target is None or value is None or permission(target, user) is None:
@@ -81,6 +90,13 @@ def references_shown(session: Session, runtime: EntityRuntime, record, user) -> 
                 "title": title_of(target, row, hidden),
             }
     return shown
+
+
+def _user(session: Session, user_id: Any):
+    """A referenced login the reader sees (the tenant guard scopes the read), else None."""
+    from app.security.models import DealerUser
+
+    return session.get(DealerUser, user_id) if isinstance(user_id, int) else None
 
 
 def related_sections(session: Session, runtime: EntityRuntime, record, user) -> list[dict]:

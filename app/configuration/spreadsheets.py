@@ -152,6 +152,15 @@ class References:
         from app.configuration.related import title_field
         from app.configuration.runtime import REGISTRY
 
+        if spec["target"] == "user":  # a login, by its user name, among those the user sees
+            from app.security.models import DealerUser
+
+            found = self.session.scalar(
+                select(DealerUser.id).where(
+                    DealerUser.username == text, DealerUser.tenant_id.is_not(None)
+                )
+            )
+            return found if found is not None else f"找不到用户「{text}」"
         target = REGISTRY.get(self.session, spec["target"], self.tenant_id)
         name = title_field(target) if target is not None else None
         if name is None:

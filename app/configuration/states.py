@@ -132,3 +132,18 @@ def _check_required(definition, state, merged, values, transition=None) -> None:
             f"{missing[0]}：状态变为「{choice_label(definition, state)}」时必须填写 {labels}",
             field=missing[0],
         )
+
+
+def transition_taken(definition, before: str | None, after: str | None) -> dict | None:
+    """The declared transition a save took from `before` to `after` (None when the state did
+    not move). Called after check_change, so a move is always a declared one."""
+    if not definition.states or before == after:
+        return None
+    return next(
+        (
+            t
+            for t in definition.states.get("transitions", [])
+            if _matches(t, before) and t["to"] == after
+        ),
+        None,
+    )

@@ -24,12 +24,15 @@ from app.configuration import runtime as runtime_module
 from app.configuration.computed import Computation, ComputeError, age
 from app.configuration.entities import EntityDefinition, plan_changes
 from app.configuration.field_types import check_bank_card, check_id_number, check_landline
+from app.configuration.hooks import HookCall, register_record_hook
 from app.configuration.models import EntityAttachment
 from app.configuration.reading import PackError
 from app.configuration.runtime import REGISTRY
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.identifiers import InvalidIdentifier
 from app.security import roles as r
+from app.security.models import DealerUser
 from app.tenancy.scope import system_scope, use_scope
 from tests.app.conftest import api_token, build_world, install_for, write_pack
 from tests.app.conftest import login as _login
@@ -65,7 +68,9 @@ STATION = {
         "name": "inspection_station",
         "label": {"zh": "检测站", "en": "Inspection station"},
         "fields": [
-            {"name": "station_name", "label": {"zh": "名称"}, "type": "string", "required": True}
+            {"name": "station_name", "label": {"zh": "名称"}, "type": "string", "required": True},
+            {"name": "opened_on", "label": {"zh": "启用日期"}, "type": "date", "default": "today"},
+            {"name": "accredited", "label": {"zh": "已认证"}, "type": "boolean"},
         ],
         "related": [
             {
@@ -549,6 +554,68 @@ def test_relations_show_on_both_sides(client, world):
     )
 
 
+def test_date_defaults_and_yes_no_values(client, world):
+    """`default: today` fills the add form with today's date (it was a 500) and a record saved
+    without it; a yes/no value is one of 是/否/true/false/1/0/yes/no/y/n, anything else is
+    refused naming the field on the form, the API and an imported row (it used to become 否)."""
+    today = datetime.date.today().isoformat()
+    login(client, world.users["mgr_a"])
+    form = client.get("/entities/inspection_station/add")
+    assert form.status_code == 200 and f'value="{today}"' in form.get_data(as_text=True)
+    mgr = _headers(client, world.users["mgr_a"])
+    for word, meant in (("是", True), ("否", False), ("Y", True), ("0", False), (True, True)):
+        saved = client.post(
+            "/api/v1/inspection_station/",
+            json={"station_name": f"站{word}", "accredited": word},
+            headers=mgr,
+        )
+        assert saved.status_code == 201, saved.get_json()
+        assert saved.get_json()["result"]["accredited"] is meant, word
+        assert saved.get_json()["result"]["opened_on"] == today
+    for word in ("也许", "maybe", "2", 7):
+        refused = client.post(
+            "/api/v1/inspection_station/",
+            json={"station_name": "疑站", "accredited": word},
+            headers=mgr,
+        )
+        assert refused.status_code == 422, word
+        assert "accredited" in json.dumps(refused.get_json(), ensure_ascii=False), word
+    # the form: a posted "也许" is an error on the field, a ticked box is 是, none is 否
+    token = _csrf_of(client, "/entities/inspection_station/add")
+    base = {"csrf_token": token, "org_node_id": str(world.store_a), "station_name": "表单站"}
+    page = client.post("/entities/inspection_station/add", data={**base, "accredited": "也许"})
+    assert page.status_code == 200 and "是 或 否" in page.get_data(as_text=True)
+    ticked = client.post("/entities/inspection_station/add", data={**base, "accredited": "y"})
+    assert ticked.status_code == 302
+    unticked = client.post("/entities/inspection_station/add", data={**base, "opened_on": ""})
+    assert unticked.status_code == 302
+    stations = client.get(
+        "/api/v1/inspection_station/", query_string={"page_size": 100}, headers=mgr
+    ).get_json()["result"]
+    found = [r for r in stations if r["station_name"] == "表单站"]
+    assert sorted(r["accredited"] for r in found) == [False, True]
+    assert all(r["opened_on"] == today for r in found)
+    assert not [r for r in stations if r["station_name"] in ("疑站", "导入站二")]
+    # an imported row with neither yes nor no is a row error naming the column
+    template = client.get("/entities/inspection_station/import?template=1")
+    header = [c.value for c in load_workbook(io.BytesIO(template.data)).active[1]]
+    column = header.index("已认证")
+    rows = [header, [None] * len(header), [None] * len(header)]
+    rows[1][header.index("名称*")], rows[1][column] = "导入站一", "是"
+    rows[2][header.index("名称*")], rows[2][column] = "导入站二", "也许"
+    answer = client.post(
+        "/api/v1/inspection_station/_import",
+        data={"file": (io.BytesIO(_workbook(rows)), "s.xlsx")},
+        headers=mgr,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 422
+    assert [(e["row"], e["column"]) for e in answer.get_json()["errors"]] == [(3, "已认证")]
+    assert "导入站一" not in json.dumps(
+        client.get("/api/v1/inspection_station/", headers=mgr).get_json(), ensure_ascii=False
+    )  # all or nothing
+
+
 # --- import and export ----------------------------------------------------------------------------
 
 
@@ -876,3 +943,125 @@ def test_publishing_changes_child_tables_safely(app, client, world, tmp_path):
     text = str(refused.value)
     assert "fields[7].compute" in text and "unknown function 'open'" in text
     assert "transitions[0].to" in text
+
+
+# --- named record hooks, references to a login ----------------------------------------------------
+
+HOOK_CALLS: list[tuple] = []
+
+
+def _count_hook(call: HookCall) -> None:
+    HOOK_CALLS.append((call.record.id, call.from_state, call.to_state, call.user.username))
+
+
+def _refusing_hook(call: HookCall) -> None:
+    if call.record.note == "no":
+        raise ValidationFailed("note: the task says no", "备注：不同意", field="note")
+
+
+def _hooked_task(hooks=("tests.refuse", "tests.count")) -> dict:
+    return {
+        "kind": "entity",
+        "key": "hooked_task",
+        "version": "1.0.0",
+        "title": "任务",
+        "body": {
+            "name": "hooked_task",
+            "label": {"zh": "任务", "en": "Task"},
+            "fields": [
+                {"name": "title", "label": {"zh": "标题"}, "type": "string", "required": True},
+                {"name": "note", "label": {"zh": "备注"}, "type": "string"},
+                {"name": "owner", "label": {"zh": "负责人"}, "type": "reference", "target": "user"},
+                {
+                    "name": "status",
+                    "label": {"zh": "状态"},
+                    "type": "enum",
+                    "default": "open",
+                    "choices": [
+                        {"value": "open", "label": {"zh": "进行中"}},
+                        {"value": "done", "label": {"zh": "已完成"}},
+                    ],
+                },
+            ],
+            "states": {
+                "field": "status",
+                "transitions": [{"from": "open", "to": "done", "hooks": list(hooks)}],
+            },
+            "hooks": {"after_create": ["tests.count"]},
+            "permissions": {"tenant_admin": "write", "store_manager": "write"},
+        },
+    }
+
+
+def test_named_hooks_run_in_the_save_and_logins_are_referenced_in_scope(
+    app, client, world, tmp_path
+):
+    register_record_hook("tests.count", _count_hook)
+    register_record_hook("tests.refuse", _refusing_hook)
+    with pytest.raises(PackError) as unknown:
+        install_for(
+            app,
+            world,
+            write_pack(tmp_path / "x", "hooked", "1.0.0", [_hooked_task(["tests.nowhere"])]),
+        )
+    assert "transitions[0].hooks" in str(unknown.value) and "tests.nowhere" in str(unknown.value)
+    install_for(app, world, write_pack(tmp_path, "hooked", "1.0.0", [_hooked_task()]))
+    manager = world.users["mgr_a"]
+    mgr = _headers(client, manager)
+    with use_scope(system_scope()):
+        ids = {
+            u.username: u.id
+            for u in db.session.scalars(select(DealerUser)).all()
+            if u.username
+            in (world.users["adv_a"], world.users["adv_b"], world.other.users["admin"])
+        }
+    # a login may be given by its user name (looked up in the writer's scope) or its id
+    created = client.post(
+        "/api/v1/hooked_task/",
+        json={"title": "核对保单", "note": "no", "owner": world.users["adv_a"]},
+        headers=mgr,
+    )
+    assert created.status_code == 201, created.get_json()
+    task = created.get_json()["result"]
+    assert task["owner"] == ids[world.users["adv_a"]]
+    assert [(task["id"], None, None, manager)] == HOOK_CALLS  # after_create
+    # a hook's refusal refuses the whole transition, naming its field; nothing is kept
+    refused = client.post(
+        f"/api/v1/hooked_task/{task['id']}/_transition", json={"to": "done"}, headers=mgr
+    )
+    assert refused.status_code == 422 and refused.get_json()["field"] == "note"
+    again = client.get(f"/api/v1/hooked_task/{task['id']}", headers=mgr).get_json()["result"]
+    assert again["status"] == "open" and len(HOOK_CALLS) == 1
+    assert (
+        client.put(
+            f"/api/v1/hooked_task/{task['id']}", json={"note": "ok"}, headers=mgr
+        ).status_code
+        == 200
+    )
+    assert len(HOOK_CALLS) == 1  # no transition, no hook
+    done = client.post(
+        f"/api/v1/hooked_task/{task['id']}/_transition", json={"to": "done"}, headers=mgr
+    )
+    assert done.status_code == 200, done.get_json()
+    assert HOOK_CALLS[-1] == (task["id"], "open", "done", manager)
+    # another tenant's login, a sibling store's (outside the manager's scope) and an unknown
+    # name are refused naming the field
+    for owner in (
+        ids[world.other.users["admin"]],
+        ids[world.users["adv_b"]],
+        world.users["adv_b"],
+        "nobody.here",
+    ):
+        answer = client.post(
+            "/api/v1/hooked_task/", json={"title": "越界", "owner": owner}, headers=mgr
+        )
+        assert answer.status_code == 422, (owner, answer.get_json())
+        assert "owner" in json.dumps(answer.get_json(), ensure_ascii=False), owner
+    # the screens: the form offers the logins in scope by name, the page shows the name
+    login(client, manager)
+    form = client.get("/entities/hooked_task/add").get_data(as_text=True)
+    assert world.users["adv_a"] in form and world.users["adv_b"] not in form
+    assert world.other.users["admin"] not in form
+    page = client.get(f"/entities/hooked_task/{task['id']}/").get_data(as_text=True)
+    shown = re.search(r'dc-value-owner">([^<]*)<', page)
+    assert shown and world.users["adv_a"] in shown.group(1), page[-3000:]

@@ -443,19 +443,39 @@ def test_the_story_hr_adds_trains_and_the_licence_gate_and_the_leaving(app, clie
     with use_scope(system_scope()):
         sold = db.session.scalars(select(Policy.id).where(Policy.salesperson_id == desk_user)).all()
     assert sold
+    # 离职 with no successor while the desk holds records: refused whole, naming the field
+    refused = client.post(
+        f"/api/v1/staff/{desk['id']}/_transition",
+        json={"to": "left", "leave_date": TODAY.isoformat()},
+        headers=headers,
+    )
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert refused.get_json()["field"] == "successor"
+    staying = client.get(f"/api/v1/staff/{desk['id']}", headers=headers).get_json()["result"]
+    assert staying["status"] == "active" and staying["leave_date"] is None
+    with use_scope(system_scope()):
+        assert db.session.get(DealerUser, desk_user).active and owners(customers) == {desk_user}
+    # named (by user name, as people know it), the transition's hook `handover.leave` stops the
+    # login and hands everything over in the same save
     left = client.post(
         f"/api/v1/staff/{desk['id']}/_transition",
         json={"to": "left", "leave_date": TODAY.isoformat(), "successor": hr.users["heir"]},
         headers=headers,
     )
     assert left.status_code == 200, left.get_data(as_text=True)
-    handed = client.post(
-        "/api/v1/handover/leave",
-        json={"leaver_id": desk_user, "successor_id": heir},
-        headers=headers,
-    )
-    assert handed.status_code == 201, handed.get_data(as_text=True)
+    assert left.get_json()["result"]["successor"] == heir
     assert owners(customers) == {heir}
+    with use_scope(system_scope()):
+        handed = db.session.scalars(
+            select(HandoverRecord).where(HandoverRecord.leaver_id == desk_user)
+        ).one()
+        assert handed.reason == "leaving" and handed.login_stopped
+        assert handed.successor_id == heir and handed.counts["customer.owner"] == len(customers)
+        assert db.session.scalars(
+            select(AuditRecord).where(
+                AuditRecord.action == "handover", AuditRecord.username == hr.users["hr"]
+            )
+        ).all()
     with use_scope(system_scope()):
         assert set(
             db.session.scalars(select(Policy.salesperson_id).where(Policy.id.in_(sold)))
