@@ -16,7 +16,7 @@ from app.policies.models import Endorsement, Policy
 from app.security import roles as r
 from app.tenancy.scope import system_scope, use_scope
 from plugins.sandbox_carrier.client import SandboxClient
-from tests.app.conftest import api_token, build_world, install_for
+from tests.app.conftest import api_token, build_world, install_for, login
 from tests.app.policies.factory import make_policy
 from tests.app.quoting.helpers import install_core
 
@@ -125,3 +125,24 @@ def test_a_bad_change_never_reaches_the_carrier(app, client, world, monkeypatch)
     )
     assert bad.status_code == 422 and bad.get_json()["field"] == "plate"
     assert asked == []
+
+
+def test_the_cancel_form_shows_the_carriers_refusal(app, client, world, monkeypatch):
+    start = datetime.date.today() - datetime.timedelta(days=30)
+    pk = make_policy(
+        world.store_a, carrier_key="picc", carrier_name="中国人保财险", start_date=start
+    )
+
+    def refuse(self, request, timeout):
+        raise CarrierRefused("refused", ["退保须由投保人本人到柜面办理"])
+
+    monkeypatch.setattr(SandboxClient, "cancel", refuse)
+    login(client, world.users["desk"])
+    page = client.post(
+        f"/policies/cancel/{pk}",
+        data={"effective_date": (start + datetime.timedelta(days=5)).isoformat(), "reason": "卖车"},
+    )
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert 'id="dc-form-error"' in html and "退保须由投保人本人到柜面办理" in html
+    assert _state(pk)[:2] == ("pending_confirmation", 0)
