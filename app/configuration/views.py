@@ -87,6 +87,36 @@ def _workbook(data: bytes, name: str):
     return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype=XLSX)
 
 
+def show_groups(definition, lang: str) -> list[dict]:
+    """The record page's groups, as the form's `form_sections` (brochure figure 12: 基本信息,
+    薪酬明细, 证件资料 …): each a title, its value fields, its tables and its file lists; fields in
+    no section come last under 其他. Without sections, one untitled group of everything. The
+    photo is not in any group: the page shows it at the top right."""
+    sections = definition.body.get("form_sections") or []
+    named = [
+        ((s["title"].get(lang) or s["title"]["zh"]), [definition.field(n) for n in s["fields"]])
+        for s in sections
+    ]
+    placed = {n for s in sections for n in s["fields"]}
+    rest = [f for f in definition.fields if f["name"] not in placed]
+    if not sections:
+        named = [(None, rest)]
+    elif rest:
+        named.append((str(_("Other")), rest))
+    groups = []
+    for title, specs in named:
+        specs = [s for s in specs if s is not None and s["type"] != "photo"]
+        group = {
+            "title": title,
+            "columns": [s for s in specs if s in definition.column_fields],
+            "tables": [s for s in specs if s["type"] == "table"],
+            "files": [s for s in specs if s["type"] == "attachment"],
+        }
+        if group["columns"] or group["tables"] or group["files"]:
+            groups.append(group)
+    return groups
+
+
 class EntityRecordsView(BaseView):
     """Serves /entities/<name>/…: list, show, add, edit, delete, state transitions, files, and
     Excel import and export of any entity, read from the registry on each request so a publish
@@ -201,6 +231,7 @@ class EntityRecordsView(BaseView):
             state=state,
             references=related.references_shown(db.session, runtime, record, g.user),
             sections=related.related_sections(db.session, runtime, record, g.user),
+            groups=show_groups(definition, _lang()),
             **self._context(runtime),
         )
 

@@ -394,7 +394,16 @@ def test_the_story_hr_adds_trains_and_the_licence_gate_and_the_leaving(app, clie
     ):
         screen = client.get(path)
         assert screen.status_code == 200, (path, screen.status_code)
-    assert "执业证编号" in client.get(f"/entities/staff/{desk['id']}/").get_data(as_text=True)
+    shown = client.get(f"/entities/staff/{desk['id']}/").get_data(as_text=True)
+    assert "执业证编号" in shown
+    # the page is grouped as the form (图12's sections, in order), the photo at the top right
+    headings = [
+        shown.index(f">{t}</h4>")
+        for t in ("基本信息", "薪酬明细", "证件资料", "执业资格", "关联用户")
+    ]
+    assert headings == sorted(headings)
+    assert shown.index("dc-photo pull-right") < headings[0] < shown.index("执业证编号")
+    assert headings[3] < shown.index("执业证编号") < headings[4]
     attendees = client.get(f"/api/v1/training_course/{course_id}", headers=headers).get_json()[
         "result"
     ]["attendees"]
