@@ -695,5 +695,8 @@ def register(appbuilder) -> None:
         InstalledPackView, "Packs", label=_l("Installed packs"), icon="fa-cubes", category=category
     )
     from app.configuration.api import register_api
+    from app.configuration.menu import entity_menu_entries
+    from app.web.navigation import register_menu_provider
 
     register_api(appbuilder)
+    register_menu_provider(entity_menu_entries)

@@ -155,6 +155,7 @@ class Entry:
     icon: str
     view: str  # the view class's name
     active: bool = False
+    by_address: bool = False  # current on every page under its url (a provided entry)
 
 
 @dataclass
@@ -210,10 +211,45 @@ def side_menu() -> list[MenuGroup]:
                 single=loose,
             )
         )
+    _add_provided(groups)
     if _personal_page() is None:
         _mark_current(groups, current)
     g._dc_side_menu = groups
     return groups
+
+
+# Entries a capability adds per request, for the user (the entity engine files each entity whose
+# document says `menu: {zh: 员工}` under that group): functions returning (group key, Entry).
+MENU_PROVIDERS: list = []
+
+
+def register_menu_provider(provider):
+    if provider not in MENU_PROVIDERS:
+        MENU_PROVIDERS.append(provider)
+    return provider
+
+
+def _add_provided(groups: list[MenuGroup]) -> None:
+    order = [group.key for group in GROUPS]
+    for provider in MENU_PROVIDERS:
+        for key, entry in provider():
+            group = next((found for found in groups if found.key == key), None)
+            if group is None:
+                if key not in GROUP_BY_KEY:
+                    continue
+                known = GROUP_BY_KEY[key]
+                group = MenuGroup(key=key, label=_(str(known.label)), icon=known.icon)
+                after = [
+                    i
+                    for i, found in enumerate(groups)
+                    if found.single or order.index(key) < _position(order, found.key)
+                ]
+                groups.insert(after[0] if after else len(groups), group)
+            group.entries.append(entry)
+
+
+def _position(order: list[str], key: str) -> int:
+    return order.index(key) if key in order else len(order)
 
 
 # A person's own pages (FAB's user info, its edit form, the own-password form): under 首页
@@ -242,6 +278,10 @@ def _mark_current(groups: list[MenuGroup], current: str) -> None:
     """The entry of the current page: its own view, else the entry whose address is the
     longest prefix of this page's (a screen reached from a list, such as a document's editor)."""
     entries = [e for group in groups for e in group.entries]
+    for entry in entries:
+        if entry.by_address and request.path.startswith(entry.url):
+            entry.active = True
+            return
     for entry in entries:
         if current and entry.view == current:
             entry.active = True

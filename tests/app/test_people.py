@@ -394,6 +394,12 @@ def test_the_story_hr_adds_trains_and_the_licence_gate_and_the_leaving(app, clie
     ):
         screen = client.get(path)
         assert screen.status_code == 200, (path, screen.status_code)
+    # the pack's entities (menu: 员工) are in the side menu's 员工 group, current on their pages
+    listed = client.get("/entities/staff/").get_data(as_text=True)
+    assert 'href="/entities/staff/" aria-current="page"' in listed
+    crumbs = listed[listed.index("dc-breadcrumbs") :][:1500]
+    assert crumbs.index("员工") < crumbs.index("员工档案")
+    assert 'href="/entities/training_course/"' in listed
     shown = client.get(f"/entities/staff/{desk['id']}/").get_data(as_text=True)
     assert "执业证编号" in shown
     # the page is grouped as the form (图12's sections, in order), the photo at the top right
