@@ -468,6 +468,13 @@ def test_the_story_hr_adds_trains_and_the_licence_gate_and_the_leaving(app, clie
     assert refused.get_json()["field"] == "successor"
     staying = client.get(f"/api/v1/staff/{desk['id']}", headers=headers).get_json()["result"]
     assert staying["status"] == "active" and staying["leave_date"] is None
+    # the same on the record page's 办理离职 button: the page says so, nothing changes
+    dated = {"leave_date": TODAY.isoformat()}
+    assert client.put(f"/api/v1/staff/{desk['id']}", json=dated, headers=headers).status_code == 200
+    button = client.post(
+        f"/entities/staff/{desk['id']}/transition", data={"to": "left"}, follow_redirects=True
+    )
+    assert button.status_code in (200, 422) and "请指定交接人" in button.get_data(as_text=True)
     with use_scope(system_scope()):
         assert db.session.get(DealerUser, desk_user).active and owners(customers) == {desk_user}
     # named (by user name, as people know it), the transition's hook `handover.leave` stops the
