@@ -45,19 +45,24 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
 
     # Every form POST carries a CSRF token; FAB exempts its own JSON APIs (JWT) when it sees this.
     CSRFProtect(app)
+    from app.security.startup_lock import one_process_at_a_time
+
     with app.app_context():
         schema_ready = _schema_ready()
-        appbuilder = AppBuilder(update_perms=schema_ready)
-        appbuilder.init_app(app, db.session)
-        _register_capabilities(appbuilder)
-        from app.web.navigation import arrange_menu
+        # workers starting side by side take turns writing permissions and roles
+        with one_process_at_a_time(db.engine if schema_ready else None):
+            appbuilder = AppBuilder(update_perms=schema_ready)
+            appbuilder.init_app(app, db.session)
+            _register_capabilities(appbuilder)
+            from app.web.navigation import arrange_menu
 
-        arrange_menu(appbuilder)  # business groups of the side menu, before the roles' menu access
-        _limit_token_endpoints(app, appbuilder)
-        if schema_ready and app.config.get("FAB_UPDATE_PERMS"):
-            from app.security.roles import sync_roles
+            arrange_menu(appbuilder)  # the side menu's business groups, before the roles' access
+            _limit_token_endpoints(app, appbuilder)
+            if schema_ready and app.config.get("FAB_UPDATE_PERMS"):
+                from app.security.roles import sync_roles
 
-            sync_roles(appbuilder)
+                sync_roles(appbuilder)
+            db.session.commit()
     init_request_scope(app)
     init_security_headers(app)
     from app.web.navigation import init_navigation
@@ -107,9 +112,9 @@ def _import_models() -> None:
     from app.customers import models as _customers  # noqa: F401
     from app.handover import models as _handover  # noqa: F401
     from app.jobs import models as _jobs  # noqa: F401
+    from app.monitoring import models as _monitoring  # noqa: F401
     from app.notices import models as _notices  # noqa: F401
     from app.notices import tasks as _notice_tasks  # noqa: F401
-    from app.monitoring import models as _monitoring  # noqa: F401
     from app.orders import models as _orders  # noqa: F401
     from app.orders import tasks as _order_tasks  # noqa: F401
     from app.organisation import models as _organisation  # noqa: F401
@@ -168,10 +173,10 @@ def _register_capabilities(appbuilder: AppBuilder) -> None:
         quoting_views,
         job_views,
         monitoring_views,
+        audit_views,
         handover_views,
         notice_views,
         report_views,
-        audit_views,
     ):
         module.register(appbuilder)
 
