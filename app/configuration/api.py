@@ -13,6 +13,7 @@ from jwt.exceptions import PyJWTError
 from werkzeug.routing import BaseConverter
 
 from app.configuration import attachments, masking, records, related, spreadsheets
+from app.configuration.hooks import forget_told, told_saver
 from app.configuration.openapi import entity_openapi
 from app.configuration.reading import (
     REFUSED,
@@ -112,19 +113,30 @@ def create_record(name: str):
     )
     if refusal:
         return refusal
-    return jsonify({"id": record.id, "result": _shown(runtime, record)}), 201
+    return jsonify(_saved_answer(runtime, record)), 201
 
 
 def _saved(save):
     """Run a save; a refusal is answered by app.errors (bad fields or a store or reference
     outside the scope: 422 naming them; a duplicate: 409) and nothing is kept."""
+    forget_told()
     try:
         return save(), None
     except Exception as exc:
+        forget_told()
         refused = refusal_answer(exc)
         if refused is None:
             raise
         return None, refused
+
+
+def _saved_answer(runtime: EntityRuntime, record) -> dict:
+    """A saved record's answer, with what its hooks told the saver (`_notices`, once)."""
+    answer = {"id": record.id, "result": _shown(runtime, record)}
+    notices = told_saver()
+    if notices:
+        answer["_notices"] = notices
+    return answer
 
 
 @blueprint.get("/<entity:name>/<int:record_id>")
@@ -138,10 +150,11 @@ def get_record(name: str, record_id: int):
     _audit_shown(runtime, [record], "api get")
     result = _shown(runtime, record)
     if runtime.definition.body.get("related"):
-        result["_related"] = {
-            section["key"]: section["rows"]
-            for section in related.related_sections(db.session, runtime, record, _user())
-        }
+        sections = related.related_sections(db.session, runtime, record, _user())
+        result["_related"] = {section["key"]: section["rows"] for section in sections}
+        totals = {section["key"]: section["totals"] for section in sections if section["totals"]}
+        if totals:
+            result["_totals"] = totals
     return jsonify({"id": record.id, "result": result})
 
 
@@ -161,7 +174,7 @@ def update_record(name: str, record_id: int):
     )
     if refusal:
         return refusal
-    return jsonify({"id": record.id, "result": _shown(runtime, record)})
+    return jsonify(_saved_answer(runtime, record))
 
 
 @blueprint.delete("/<entity:name>/<int:record_id>")
@@ -196,7 +209,7 @@ def transition(name: str, record_id: int):
     )
     if refusal:
         return refusal
-    return jsonify({"id": record.id, "result": _shown(runtime, record)})
+    return jsonify(_saved_answer(runtime, record))
 
 
 @blueprint.post("/<entity:name>/<int:record_id>/files/<field_name>")

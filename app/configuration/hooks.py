@@ -18,6 +18,10 @@ checked, the transition validated and the record flushed, before the commit. A h
 refuses raises an app.errors error (ValidationFailed(field=...), Conflict, NotFound...): the
 whole save is refused with that 4xx and nothing of it is kept. Publishing a document that names
 a hook nobody registered is refused (app.configuration.entity_checks).
+
+A hook may tell the person saving something once (a temporary password, what to do next) with
+tell_saver(zh, en): the record screens flash it after the commit and the API adds it to its
+answer as `_notices`; it is never stored nor audited.
 """
 
 from __future__ import annotations
@@ -27,13 +31,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import g, has_app_context
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
 
 # The capabilities' hook modules, imported by load_hooks(). A capability not present is skipped;
 # an error inside a present module is raised.
-HOOK_MODULES = ("app.handover.hooks",)
+HOOK_MODULES = ("app.handover.hooks", "app.people.hooks")
 HOOK_NAME = r"^[a-z][a-z0-9_]{0,40}\.[a-z][a-z0-9_]{0,40}$"
 
 
@@ -103,3 +108,23 @@ def run_hooks(names: Iterable[str], call: HookCall) -> None:
                 code="hook_missing",
             )
         hook(call)
+
+
+def tell_saver(zh: str, en: str) -> None:
+    """A message for the person saving, shown once after the save commits (see the module's
+    docstring). Outside an application context (a command) there is nobody to tell."""
+    if has_app_context():
+        g.setdefault("dc_hook_notices", []).append({"zh": zh, "en": en})
+
+
+def told_saver() -> list[dict[str, str]]:
+    """The messages hooks left for the saver in this request, once (they are then forgotten)."""
+    if not has_app_context():
+        return []
+    return g.pop("dc_hook_notices", None) or []
+
+
+def forget_told() -> None:
+    """A save that was refused tells nothing."""
+    if has_app_context():
+        g.pop("dc_hook_notices", None)

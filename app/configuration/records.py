@@ -106,7 +106,7 @@ def get_record(session: Session, runtime: EntityRuntime, record_id: int):
 
 # Keys a client may send back as it got them: system columns, computed and file fields, the
 # inline relations. They are not written.
-READ_ONLY_KEYS = {*SYSTEM_FIELDS, "_related"}
+READ_ONLY_KEYS = {*SYSTEM_FIELDS, "_related", "_totals", "_notices"}
 MAX_CHILD_ROWS = 500
 
 

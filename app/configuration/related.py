@@ -6,6 +6,8 @@ and the other entity's masks all apply."""
 
 from __future__ import annotations
 
+import datetime
+import decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from app.configuration.masking import hidden_fields, mask_value
 from app.configuration.runtime import REGISTRY, EntityRuntime
 
 MAX_RELATED = 200
+MAX_TOTALLED = 20_000  # rows a `totals:` line adds up (a record's lifetime of courses, lines…)
 
 
 def title_field(runtime: EntityRuntime) -> str | None:
@@ -118,23 +121,27 @@ def related_sections(session: Session, runtime: EntityRuntime, record, user) -> 
                 continue
             child_model = other.model.__children__[table]
             child_specs = table_spec["fields"]
-            found = session.execute(
+            query = (
                 select(child_model, other.model)
                 .join(other.model, other.model.id == child_model.parent_id)
                 .where(getattr(child_model, item["field"]) == record.id)
                 .order_by(other.model.id.desc())
-                .limit(MAX_RELATED)
-            ).all()
-            pairs = [(parent, row) for row, parent in found]
+            )
+
+            def fetch(query, limit):
+                return [(parent, row) for row, parent in session.execute(query.limit(limit))]
         else:
             child_specs = []
-            rows = session.scalars(
+            query = (
                 select(other.model)
                 .where(getattr(other.model, item["field"]) == record.id)
                 .order_by(other.model.id.desc())
-                .limit(MAX_RELATED)
-            ).all()
-            pairs = [(row, None) for row in rows]
+            )
+
+            def fetch(query, limit):
+                return [(row, None) for row in session.scalars(query.limit(limit))]
+
+        pairs = fetch(query, MAX_RELATED)
         # A column is a field of the child row (when the reference is in a table) or of the
         # record holding it: a course's name beside the attendee's score.
         child_names = {s["name"] for s in child_specs}
@@ -148,8 +155,13 @@ def related_sections(session: Session, runtime: EntityRuntime, record, user) -> 
                 return _value(getattr(row, spec["name"]), f"{table}.{spec['name']}", hidden)
             return _value(getattr(parent, spec["name"]), spec["name"], hidden)
 
+        totals = []
+        if item.get("totals"):
+            every = pairs if len(pairs) < MAX_RELATED else fetch(query, MAX_TOTALLED)
+            totals = related_totals(item["totals"], every, available, hidden, table, child_names)
         sections.append(
             {
+                "totals": totals,
                 "key": item.get("key") or item["entity"] + (f".{table}" if table else ""),
                 "label": item.get("label") or other.definition.body["label"],
                 "entity": other.definition.name,
@@ -170,3 +182,63 @@ def related_sections(session: Session, runtime: EntityRuntime, record, user) -> 
 def _value(value: Any, name: str, hidden: set[str]) -> Any:
     value = to_json(value)
     return mask_value(value) if name in hidden else value
+
+
+def _period(within: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    year = today.year - (1 if within == "last_year" else 0)
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+
+
+def related_totals(
+    totals: list[dict],
+    pairs: list[tuple[Any, Any]],
+    available: list[dict],
+    hidden: set[str],
+    table: str | None,
+    child_names: set[str],
+) -> list[dict]:
+    """The `totals:` lines of a related section: the sum of a column (or the number of rows)
+    over the related rows matching `where` (column: value) and, with `period`, whose date
+    column falls in this or last calendar year; held against `minimum` when given. Computed
+    when shown (this year moves), over the rows the reader sees. A line naming a column the
+    other entity does not have, or one masked for the reader, is not shown."""
+    by_name = {s["name"]: s for s in available}
+    today = datetime.date.today()
+    lines = []
+    for line in totals:
+        period = line.get("period") or {}
+        wanted = [line.get("sum"), *(line.get("where") or {}), period.get("field")]
+        names = [n for n in wanted if n]
+        if any(n not in by_name for n in names):
+            continue
+        masked = {n for n in names if (f"{table}.{n}" if n in child_names else n) in hidden}
+        if masked:
+            continue
+
+        def read(parent, row, name):
+            return getattr(row if row is not None and name in child_names else parent, name)
+
+        start, end = _period(period.get("within", "this_year"), today) if period else (None, None)
+        value = decimal.Decimal(0)
+        for parent, row in pairs:
+            if any(read(parent, row, k) != v for k, v in (line.get("where") or {}).items()):
+                continue
+            if period:
+                day = read(parent, row, period["field"])
+                if not isinstance(day, datetime.date) or not start <= day <= end:
+                    continue
+            if line.get("sum"):
+                amount = read(parent, row, line["sum"])
+                value += decimal.Decimal(str(amount)) if amount not in (None, "") else 0
+            else:
+                value += 1
+        minimum = line.get("minimum")
+        lines.append(
+            {
+                "label": line["label"],
+                "value": format(value.normalize(), "f"),  # 36.5, 40 (never 4E+1)
+                "minimum": minimum,
+                "met": None if minimum is None else value >= decimal.Decimal(str(minimum)),
+            }
+        )
+    return lines

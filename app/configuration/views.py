@@ -34,6 +34,7 @@ from app.configuration.forms import (
     submitted_values,
     table_rows,
 )
+from app.configuration.hooks import forget_told, told_saver
 from app.configuration.install import publish_version
 from app.configuration.models import DocumentVersion, InstalledPack
 from app.configuration.reading import (
@@ -47,6 +48,13 @@ from app.tenancy.scope import ScopeViolation
 from app.web.base import DealerModelView, build_workbook, labelled
 
 PAGE_SIZE = 20
+
+
+def _flash_told() -> None:
+    """What the save's hooks told the saver (a new login's temporary password), shown once."""
+    lang = _lang()
+    for notice in told_saver():
+        flash(notice.get(lang) or notice["zh"], "info")
 
 
 def _lang() -> str:
@@ -254,6 +262,7 @@ class EntityRecordsView(BaseView):
                 hidden_cells,
             )
         if posted and form.validate():
+            forget_told()
             values = {**submitted_values(form, runtime), **grids}
             for field_name in hidden:  # a masked field left empty keeps its value
                 if values.get(field_name) in (None, ""):
@@ -278,7 +287,9 @@ class EntityRecordsView(BaseView):
                     raise
             else:
                 flash(_("Saved"), "success")
+                _flash_told()
                 return redirect(url_for(".show", name=name, record_id=record.id))
+            forget_told()
             grids = remask(runtime, grids, hidden_cells)
             if existing is None:
                 record = None  # the add failed: nothing was kept
@@ -348,13 +359,16 @@ class EntityRecordsView(BaseView):
         if not runtime.definition.states:
             abort(404)
         target = request.form.get("to", "")
+        forget_told()
         try:
             records.update_record(
                 db.session, runtime, record, {runtime.definition.states["field"]: target}, g.user
             )
         except Exception as exc:
+            forget_told()
             return answer_or_raise(exc)
         flash(_("Saved"), "success")
+        _flash_told()
         return redirect(url_for(".show", name=name, record_id=record_id))
 
     @expose("/<name>/<int:record_id>/files/<int:file_id>")

@@ -79,6 +79,20 @@ STATION = {
                 "table": "items",
                 "label": {"zh": "检测记录"},
                 "columns": ["plate", "item", "fee"],
+                "totals": [
+                    {
+                        "label": {"zh": "本年合格检测费", "en": "Fees passed this year"},
+                        "sum": "fee",
+                        "where": {"passed": True},
+                        "period": {"field": "booking_date"},
+                        "minimum": 100,
+                    },
+                    {
+                        "label": {"zh": "去年检测次数"},
+                        "period": {"field": "booking_date", "within": "last_year"},
+                    },
+                    {"label": {"zh": "不存在的列"}, "sum": "no_such_column"},
+                ],
             }
         ],
         "permissions": {
@@ -552,6 +566,52 @@ def test_relations_show_on_both_sides(client, world):
     assert "制动" not in client.get(f"/entities/inspection_station/{station['id']}/").get_data(
         as_text=True
     )
+
+
+def test_related_totals_add_up_the_rows_shown_against_a_minimum(client, world):
+    """A `related:` section's `totals:` sums a column of the related rows (of the child row or
+    the record holding it), filtered by equality and by this or last year, against a minimum;
+    over the rows the reader sees."""
+    mgr = _headers(client, world.users["mgr_a"])
+    station = client.post(
+        "/api/v1/inspection_station/", json={"station_name": "合计检测站"}, headers=mgr
+    ).get_json()
+    year = datetime.date.today().year
+
+    def book(day, *items):
+        rows = [{"item": i, "fee": f, "passed": p, "station": station["id"]} for i, f, p in items]
+        return _create(client, world, booking_date=day, items=rows)
+
+    book(f"{year}-01-02", ("尾气", "60.5", True), ("灯光", "30", False))
+    book(f"{year}-12-31", ("制动", "20", True))
+    book(f"{year - 1}-12-31", ("制动", "500", True), ("灯光", "5", False))
+
+    def totals(headers):
+        shown = client.get(f"/api/v1/inspection_station/{station['id']}", headers=headers)
+        return shown.get_json()["result"].get("_totals", {}).get("vehicle_inspection_booking.items")
+
+    assert totals(mgr) == [
+        {
+            "label": {"zh": "本年合格检测费", "en": "Fees passed this year"},
+            "value": "80.5",
+            "minimum": 100,
+            "met": False,
+        },
+        {"label": {"zh": "去年检测次数"}, "value": "2", "minimum": None, "met": None},
+    ]
+    book(f"{year}-06-01", ("复检", "19.5", True))
+    assert [t["value"] for t in totals(mgr)] == ["100", "2"] and totals(mgr)[0]["met"] is True
+    login(client, world.users["mgr_a"])
+    page = client.get(f"/entities/inspection_station/{station['id']}/").get_data(as_text=True)
+    line = page.split('class="dc-related-total"', 1)[1].split("</p>", 1)[0]
+    assert "本年合格检测费：100" in line and "最低要求 100" in line and "达标" in line
+    assert "不存在的列" not in page
+    # neither the sibling store nor another tenant gets the station, nor its totals
+    for outsider in (world.users["adv_b"], world.other.users["admin"]):
+        answer = client.get(
+            f"/api/v1/inspection_station/{station['id']}", headers=_headers(client, outsider)
+        )
+        assert answer.status_code == 404 and "80.5" not in answer.get_data(as_text=True)
 
 
 def test_date_defaults_and_yes_no_values(client, world):

@@ -696,6 +696,15 @@ def test_training_hours_per_employee_against_the_yearly_minimum(app, client):
     install_for(app, world, str(PACKS / "hr"))
     headers = bearer(client, world.users["hr"])
     year = TODAY.year
+    staff = {}
+    for who, number in (("甲", "TH0001"), ("乙", "TH0002"), ("丙", "TH0003")):
+        made = client.post(
+            "/api/v1/staff/",
+            json=employee_body(world, "hr", number, name=who, user=None),
+            headers=headers,
+        )
+        assert made.status_code == 201, made.get_data(as_text=True)
+        staff[who] = made.get_json()["id"]
 
     def course(name, hours, day, attendees, store, year=year):
         answer = client.post(
@@ -708,6 +717,7 @@ def test_training_hours_per_employee_against_the_yearly_minimum(app, client):
                 "org_node_id": store,
                 "attendees": [
                     {
+                        "employee": staff.get(who),
                         "employee_name": who,
                         "practitioner_no": f"P-{who}",
                         "signed_in": signed,
@@ -754,6 +764,19 @@ def test_training_hours_per_employee_against_the_yearly_minimum(app, client):
     assert "label-success" in table.split("甲", 1)[1].split("</tr>", 1)[0]
     assert "label-danger" in table.split("丙", 1)[1].split("</tr>", 1)[0]
     assert rows["丁"][2:4] == ["1", "8"]
+    # the same hours on each employee's record (the `totals:` of its 培训信息 section)
+    for who, hours, met in (("甲", "36.5", True), ("乙", "64", True), ("丙", "0", False)):
+        shown = client.get(f"/api/v1/staff/{staff[who]}", headers=headers).get_json()["result"]
+        line = shown["_totals"]["training_course.attendees"][0]
+        assert (line["label"]["zh"], line["value"], line["minimum"], line["met"]) == (
+            "本年已完成培训学时",
+            hours,
+            36,
+            met,
+        )
+    record_page = client.get(f"/entities/staff/{staff['丙']}/").get_data(as_text=True)
+    total = record_page.split('class="dc-related-total"', 1)[1].split("</p>", 1)[0]
+    assert "本年已完成培训学时：0" in total and "最低要求 36" in total and "未达标" in total
     # a sibling store's manager sees only their store's attendees
     client.get("/logout/")
     login(client, world.users["manager_b"])
@@ -771,6 +794,138 @@ def test_training_hours_per_employee_against_the_yearly_minimum(app, client):
     assert "期间不正确" in client.get("/reports/training_hours/?period=fortnight").get_data(
         as_text=True
     )
+
+
+def test_joining_creates_a_roleless_login_linked_on_the_record(app, client, hr):
+    """HR adds an employee with 创建登录账号: a login of the record's tenant and store, with no
+    roles (a tenant admin gives them), linked in 登录账号; its temporary password is told once
+    and works; a taken login name is refused naming the field and nothing is saved."""
+    headers = bearer(client, hr.users["hr"])
+    login_name = f"{hr.code.lower()}.join"
+    body = employee_body(hr, "desk", "LJ0001", create_login=True, login_name=login_name)
+    body.pop("user")
+    created = client.post("/api/v1/staff/", json=body, headers=headers)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    answer = created.get_json()
+    notice = answer["_notices"][0]
+    assert login_name in notice["zh"] and "系统管理 → 用户" in notice["zh"]
+    password = notice["zh"].split("临时密码：", 1)[1].split("（", 1)[0]
+    with use_scope(system_scope()):
+        made = db.session.scalar(select(DealerUser).where(DealerUser.username == login_name))
+        assert made is not None and made.active
+        assert (made.tenant_id, made.org_node_id) == (hr.tenant_id, hr.store_a)
+        assert made.roles == [] and made.first_name == "张三" and made.phone == "13800000002"
+        assert answer["result"]["user"] == made.id
+        events = db.session.scalars(
+            select(AuditRecord).where(AuditRecord.tenant_id == hr.tenant_id)
+        ).all()
+        assert any(e.action == "create_login" and login_name in (e.detail or "") for e in events)
+        assert not any(password in f"{e.detail}{e.before}{e.after}" for e in events)
+    # the password is told once: reading the record again does not repeat it
+    again = client.get(f"/api/v1/staff/{answer['id']}", headers=headers).get_json()
+    assert "_notices" not in again and password not in str(again)
+    assert (
+        client.post(
+            "/api/v1/security/login",
+            json={"username": login_name, "password": password, "provider": "db"},
+        ).status_code
+        == 200
+    )
+    # on the screen: the add form flashes the password once on the record's page
+    import re
+
+    login(client, hr.users["hr"])
+    add = client.get("/entities/staff/add").get_data(as_text=True)
+    assert "创建登录账号" in add and "登录用户名" in add
+    token = re.search(r'<meta name="csrf-token" content="([^"]*)"', add).group(1)
+    form = {
+        "csrf_token": token,
+        "org_node_id": str(hr.store_a),
+        "employee_no": "LJ0010",
+        "name": "赵六",
+        "status": "active",
+        "mobile": "13800000010",
+        "create_login": "y",
+        "login_name": f"{hr.code.lower()}.screen",
+        "pay_lines-count": "0",
+    }
+    saved = client.post("/entities/staff/add", data=form, content_type="multipart/form-data")
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+    shown = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert f"创建登录账号 {hr.code.lower()}.screen，临时密码：" in shown
+    assert "临时密码" not in client.get(saved.headers["Location"]).get_data(as_text=True)
+    taken = client.post(
+        "/entities/staff/add",
+        data={**form, "employee_no": "LJ0011"},
+        content_type="multipart/form-data",
+    )
+    assert taken.status_code == 200 and "已被使用" in taken.get_data(as_text=True)
+    client.get("/logout/")  # which ends the HR's older API tokens too
+    headers = bearer(client, hr.users["hr"])
+    # a taken login name (any case), and a missing one: 422 naming the field, nothing saved
+    for number, name in (("LJ0002", login_name.upper()), ("LJ0003", "")):
+        refused = client.post(
+            "/api/v1/staff/",
+            json={**body, "employee_no": number, "login_name": name},
+            headers=headers,
+        )
+        assert refused.status_code == 422, refused.get_data(as_text=True)
+        assert refused.get_json()["field"] == "login_name"
+        listed = client.get(f"/api/v1/staff/?q={number}", headers=headers).get_json()
+        assert listed["count"] == 0
+    with use_scope(system_scope()):
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(DealerUser).where(DealerUser.username == "")
+            )
+            == 0
+        )
+    # without 创建登录账号 nothing is created
+    plain = client.post(
+        "/api/v1/staff/",
+        json={**body, "employee_no": "LJ0004", "create_login": False, "login_name": "lj.none"},
+        headers=headers,
+    )
+    assert plain.status_code == 201 and plain.get_json()["result"]["user"] is None
+    assert "_notices" not in plain.get_json()
+    assert user_id("lj.none") is None
+    # another tenant: cannot see the record or its login, nor take the name; its own login
+    # lands in its own tenant
+    other = build_world(app, {"hr": (r.HR, "hq")})
+    from tests.app.conftest import install_for
+
+    install_for(app, other, str(PACKS / "hr"))
+    theirs = bearer(client, other.users["hr"])
+    assert client.get(f"/api/v1/staff/{answer['id']}", headers=theirs).status_code == 404
+    clash = client.post(
+        "/api/v1/staff/",
+        json={
+            **employee_body(other, "hr", "LJ0001", create_login=True, login_name=login_name),
+            "user": None,
+        },
+        headers=theirs,
+    )
+    assert clash.status_code == 422 and clash.get_json()["field"] == "login_name"
+    into_a = client.post(
+        "/api/v1/staff/",
+        json={**body, "employee_no": "LJ0005", "login_name": f"{other.code.lower()}.x"},
+        headers=theirs,
+    )
+    assert into_a.status_code == 422 and user_id(f"{other.code.lower()}.x") is None
+    own = client.post(
+        "/api/v1/staff/",
+        json={
+            **employee_body(
+                other, "hr", "LJ0006", create_login=True, login_name=f"{other.code.lower()}.own"
+            ),
+            "user": None,
+        },
+        headers=theirs,
+    )
+    assert own.status_code == 201, own.get_data(as_text=True)
+    with use_scope(system_scope()):
+        made = db.session.get(DealerUser, own.get_json()["result"]["user"])
+        assert (made.tenant_id, made.org_node_id) == (other.tenant_id, other.store_a)
 
 
 def test_the_new_tenant_tables_are_behind_row_security(app):
