@@ -11,8 +11,9 @@ and a document names it on a state transition or on creation:
     states:
       transitions:
         - {from: active, to: left, hooks: [handover.leave]}
-    hooks: {after_create: [some.hook]}
+    hooks: {after_create: [some.hook], after_update: [some.hook]}
 
+(after_update runs on every change, transitions included, after the transition's own hooks.)
 app.configuration.records calls them inside the save's transaction, after the values are
 checked, the transition validated and the record flushed, before the commit. A hook that
 refuses raises an app.errors error (ValidationFailed(field=...), Conflict, NotFound...): the

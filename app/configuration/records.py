@@ -353,6 +353,11 @@ def update_record(
         session.flush()
         call = HookCall(session, runtime, record, before, taken["to"], user)
         run_hooks(taken["hooks"], call)
+    after_update = runtime.definition.body.get("hooks", {}).get("after_update", [])
+    if after_update:
+        session.flush()
+        after = getattr(record, state_field) if state_field else None
+        run_hooks(after_update, HookCall(session, runtime, record, before, after, user))
     session.commit()
     return record
 

@@ -1,13 +1,15 @@
 """Record hooks of people joining, named by entity documents (app.configuration.hooks).
 
-`people.create_login`, on creating a record (`hooks: {after_create: [...]}`) and on a transition
-into employment (重新入职): when the record's `create_login` field asks for it and its `user`
-field is empty, a login is created in the record's tenant and store, named `login_name`, with the
-record's `name`, `mobile` and `email` (a placeholder `<login>@users.invalid` when it has none),
-and linked in `user`. The login is active and has **no roles**: the grant guard
-(app.security.grants) lets nobody give a role whose rights they do not hold, so a tenant admin
-assigns the roles in 系统管理 → 用户. A temporary password is generated and told once to the
-person saving (app.configuration.hooks.tell_saver) — never stored in the record nor audited.
+`people.create_login`, on creating a record and on every later save of it (`hooks: {after_create:
+[...], after_update: [...]}`: ticking it on an existing record, or on 重新入职): when the record's
+`create_login` field asks for it and its `user` field is empty, a login is created in the
+record's tenant and store, named `login_name`, with the record's `name`, `mobile` and `email` (a
+placeholder `<login>@users.invalid` when it has none), and linked in `user`; `create_login` is
+then cleared (it asks for one login, once; `user` is the fact). The login is active and has
+**no roles**: the grant guard (app.security.grants) lets nobody give a role whose rights they do
+not hold, so a tenant admin assigns the roles in 系统管理 → 用户. A temporary password is
+generated and told once to the person saving (app.configuration.hooks.tell_saver) — never
+stored in the record nor audited.
 
 Refused, naming the record's field and keeping nothing of the save: no or a malformed
 `login_name`, a login name or e-mail already taken (login names are unique across tenants), or a
@@ -127,6 +129,7 @@ def create_login(call: HookCall) -> None:
             f"{ASK_FIELD}: {refused}", f"不能创建登录账号：{refused}", field=ASK_FIELD
         ) from None
     setattr(record, USER_FIELD, login.id)
+    setattr(record, ASK_FIELD, False)
     session.flush()
     label = call.runtime.definition.body.get("label", {}).get("zh", call.runtime.definition.name)
     record_event(

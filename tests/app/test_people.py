@@ -816,6 +816,7 @@ def test_joining_creates_a_roleless_login_linked_on_the_record(app, client, hr):
         assert (made.tenant_id, made.org_node_id) == (hr.tenant_id, hr.store_a)
         assert made.roles == [] and made.first_name == "张三" and made.phone == "13800000002"
         assert answer["result"]["user"] == made.id
+        assert answer["result"]["create_login"] is False  # asked once, done
         events = db.session.scalars(
             select(AuditRecord).where(AuditRecord.tenant_id == hr.tenant_id)
         ).all()
@@ -889,6 +890,15 @@ def test_joining_creates_a_roleless_login_linked_on_the_record(app, client, hr):
     assert plain.status_code == 201 and plain.get_json()["result"]["user"] is None
     assert "_notices" not in plain.get_json()
     assert user_id("lj.none") is None
+    # ticked later on the existing record: created then, and the request is cleared
+    later = client.put(
+        f"/api/v1/staff/{plain.get_json()['id']}",
+        json={"create_login": True, "login_name": f"{hr.code.lower()}.later"},
+        headers=headers,
+    )
+    assert later.status_code == 200, later.get_data(as_text=True)
+    assert later.get_json()["result"]["user"] == user_id(f"{hr.code.lower()}.later")
+    assert later.get_json()["result"]["create_login"] is False and later.get_json()["_notices"]
     # another tenant: cannot see the record or its login, nor take the name; its own login
     # lands in its own tenant
     other = build_world(app, {"hr": (r.HR, "hq")})
