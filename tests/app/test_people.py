@@ -657,6 +657,11 @@ def test_a_tenant_in_warn_mode_issues_with_an_audited_warning(app, client):
     assert "no_record" in warning.detail and bound.get_json()["order_no"] in warning.detail
 
 
+WIDEST = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 40))"""
+
+
 def test_the_handover_screen_works_at_phone_width(app, browser, live_server, office, tmp_path):
     """At 390 px: pick the leaver, see what they hold, be told to name a successor, hand over."""
     from tests.app.conftest import browser_login
@@ -675,7 +680,9 @@ def test_the_handover_screen_works_at_phone_width(app, browser, live_server, off
         assert "请指定交接人" in error.inner_text()
         page.screenshot(path=str(shots / f"handover-{width}.png"), full_page=True)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"{width}px: the page scrolls sideways by {overflow}px"
+        assert overflow <= 1, (
+            f"{width}px: the page scrolls sideways by {overflow}px: {page.evaluate(WIDEST)}"
+        )
         if width == 390:
             page.select_option("#successor_id", str(heir))
             page.click("#dc-handover-submit")
