@@ -76,6 +76,18 @@ def _entity(name: str, need: str = "read") -> tuple[EntityRuntime | None, tuple 
     return runtime, None
 
 
+def _record(name: str, record_id: int, access: str = "read"):
+    """(runtime, record, None) for a record the caller may reach with `access`, else
+    (.., .., the error answer): the entity's refusal, or 404 for a record outside their scope."""
+    runtime, error = _entity(name, access)
+    if error:
+        return runtime, None, error
+    record = records.get_record(db.session, runtime, record_id)
+    if record is None:
+        return runtime, None, _error(404, "Not found")
+    return runtime, record, None
+
+
 @blueprint.get("/<entity:name>/")
 def list_records(name: str):
     runtime, error = _entity(name)
@@ -141,12 +153,9 @@ def _saved_answer(runtime: EntityRuntime, record) -> dict:
 
 @blueprint.get("/<entity:name>/<int:record_id>")
 def get_record(name: str, record_id: int):
-    runtime, error = _entity(name)
+    runtime, record, error = _record(name, record_id)
     if error:
         return error
-    record = records.get_record(db.session, runtime, record_id)
-    if record is None:
-        return _error(404, "Not found")
     _audit_shown(runtime, [record], "api get")
     result = _shown(runtime, record)
     if runtime.definition.body.get("related"):
@@ -160,12 +169,9 @@ def get_record(name: str, record_id: int):
 
 @blueprint.put("/<entity:name>/<int:record_id>")
 def update_record(name: str, record_id: int):
-    runtime, error = _entity(name, "write")
+    runtime, record, error = _record(name, record_id, "write")
     if error:
         return error
-    record = records.get_record(db.session, runtime, record_id)
-    if record is None:
-        return _error(404, "Not found")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _error(400, "send a JSON object")
@@ -179,12 +185,9 @@ def update_record(name: str, record_id: int):
 
 @blueprint.delete("/<entity:name>/<int:record_id>")
 def delete_record(name: str, record_id: int):
-    runtime, error = _entity(name, "write")
+    runtime, record, error = _record(name, record_id, "write")
     if error:
         return error
-    record = records.get_record(db.session, runtime, record_id)
-    if record is None:
-        return _error(404, "Not found")
     records.delete_record(db.session, record, runtime)
     return jsonify({"message": "deleted"})
 
@@ -193,11 +196,10 @@ def delete_record(name: str, record_id: int):
 def transition(name: str, record_id: int):
     """Move a record to another state: `{"to": "<state>"}` (409 when the transition is not
     declared or not the caller's role's)."""
-    runtime, error = _entity(name, "write")
+    runtime, record, error = _record(name, record_id, "write")
     if error:
         return error
-    record = records.get_record(db.session, runtime, record_id)
-    if record is None or not runtime.definition.states:
+    if not runtime.definition.states:
         return _error(404, "Not found")
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("to"), str):
@@ -215,12 +217,9 @@ def transition(name: str, record_id: int):
 @blueprint.post("/<entity:name>/<int:record_id>/files/<field_name>")
 def upload_file(name: str, record_id: int, field_name: str):
     """Upload one file (multipart `file`) to an attachment or photo field of a record."""
-    runtime, error = _entity(name, "write")
+    runtime, record, error = _record(name, record_id, "write")
     if error:
         return error
-    record = records.get_record(db.session, runtime, record_id)
-    if record is None:
-        return _error(404, "Not found")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _error(400, {"file": ["send the file as multipart field file"]})

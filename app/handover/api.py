@@ -101,16 +101,7 @@ class HandoverApi(BaseApi):
             404: {description: no such user in your scope}
             422: {description: "a field is wrong (successor_id when records remain)"}
         """
-        body = _body()
-        record = services.hand_over(
-            db.session,
-            body.get("leaver_id"),
-            body.get("successor_id"),
-            reason=HandoverReason.REASSIGNMENT,
-            note=_note(body),
-        )
-        db.session.commit()
-        return self.response(201, **record_data(record))
+        return self._hand_over(HandoverReason.REASSIGNMENT, stop_login=False)
 
     @expose("/leave", methods=["POST"])
     @protect()
@@ -136,13 +127,16 @@ class HandoverApi(BaseApi):
             404: {description: no such user in your scope}
             422: {description: "successor_id is required while records remain"}
         """
+        return self._hand_over(HandoverReason.LEAVING, stop_login=True)
+
+    def _hand_over(self, reason: HandoverReason, stop_login: bool):
         body = _body()
         record = services.hand_over(
             db.session,
             body.get("leaver_id"),
             body.get("successor_id"),
-            reason=HandoverReason.LEAVING,
-            stop_login=True,
+            reason=reason,
+            stop_login=stop_login,
             note=_note(body),
         )
         db.session.commit()
