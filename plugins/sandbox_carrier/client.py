@@ -4,6 +4,7 @@ issuance with idempotency keys, endorsements, cancellations, confirmations and d
 from __future__ import annotations
 
 import calendar
+import functools
 import json
 import random
 import re
@@ -241,6 +242,28 @@ def _vehicle_inputs(request: QuoteRequest) -> dict[str, Any]:
     return values
 
 
+def answers_after_latency(method):
+    """The carrier's answer (or its refusal) arrives `latency_ms` after the call.
+
+    A real insurer's answer time includes its own underwriting and pricing, so the sandbox does
+    its work first and sleeps only for what is left; sleeping the whole latency and then working
+    would answer late by the work's time, which a real carrier never adds on our side.
+    """
+
+    @functools.wraps(method)
+    def simulated(self: SandboxClient, *args: Any, **kwargs: Any) -> Any:
+        timeout = kwargs["timeout"] if "timeout" in kwargs else args[-1]
+        latency = self._latency()
+        answer_at = time.monotonic() + latency
+        self._fail_as_configured(latency, timeout)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            time.sleep(max(0.0, answer_at - time.monotonic()))
+
+    return simulated
+
+
 class SandboxClient:
     """One tenant's sandbox insurer (contract.CarrierClient)."""
 
@@ -259,14 +282,22 @@ class SandboxClient:
     # --- simulation --------------------------------------------------------------------------
 
     def _simulate(self, timeout: float) -> None:
-        """The carrier's answer time and its faults, as its document says."""
-        latency = int(self.config.get("latency_ms", 0)) / 1000
+        """The carrier's answer time and its faults, as its document says (before any work)."""
+        latency = self._latency()
+        self._fail_as_configured(latency, timeout)
+        if latency:
+            time.sleep(latency)
+
+    def _latency(self) -> float:
+        return int(self.config.get("latency_ms", 0)) / 1000
+
+    def _fail_as_configured(self, latency: float, timeout: float) -> None:
         if latency > timeout:
             time.sleep(max(timeout, 0))
             raise CarrierUnavailable("保险公司响应超时", [f"保险公司在 {timeout:g} 秒内未响应"])
-        if latency:
-            time.sleep(latency)
         if self.random.random() < float(self.config.get("fault_rate", 0)):
+            if latency:
+                time.sleep(latency)
             raise CarrierUnavailable(
                 "保险公司系统繁忙", ["保险公司系统繁忙，请稍后重试（模拟故障）"]
             )
@@ -386,8 +417,8 @@ class SandboxClient:
 
     # --- quote, bind, issue ------------------------------------------------------------------
 
+    @answers_after_latency
     def quote(self, request: QuoteRequest, timeout: float) -> QuoteResult:
-        self._simulate(timeout)
         reasons = self.underwrite(request)
         if reasons:
             return QuoteResult("refused", self.carrier_key, reasons=tuple(reasons))
@@ -417,8 +448,8 @@ class SandboxClient:
             lineage=lineage,
         )
 
+    @answers_after_latency
     def bind(self, request: BindRequest, timeout: float) -> BindResult:
-        self._simulate(timeout)
         with self.state.read() as db:
             done = SandboxState.one(
                 db,
@@ -490,8 +521,8 @@ class SandboxClient:
             months = int(years) * 12
         return add_months(request.start_date, months) - timedelta(days=1)
 
+    @answers_after_latency
     def issue(self, request: IssueRequest, timeout: float) -> IssueResult:
-        self._simulate(timeout)
         with self.state.write() as db:
             done = SandboxState.one(
                 db,
@@ -619,15 +650,15 @@ class SandboxClient:
 
     # --- after issuance ----------------------------------------------------------------------
 
+    @answers_after_latency
     def confirm(self, policy_no: str, timeout: float) -> ConfirmResult:
-        self._simulate(timeout)
         policy = self._policy(policy_no)
         if policy is None:
             return ConfirmResult(self.carrier_key, policy_no, "unknown")
         return ConfirmResult(self.carrier_key, policy_no, "confirmed", policy.issued_at)
 
+    @answers_after_latency
     def endorse(self, request: EndorseRequest, timeout: float) -> EndorseResult:
-        self._simulate(timeout)
         policy = request.policy
         change = ZERO
         if request.kind == "change_coverage" and request.new_premium is not None:
@@ -653,8 +684,8 @@ class SandboxClient:
             self._store_endorsement(db, request.idempotency_key, policy.policy_no, result)
         return result
 
+    @answers_after_latency
     def cancel(self, request: CancelRequest, timeout: float) -> CancelResult:
-        self._simulate(timeout)
         policy = request.policy
         refund = cents(policy.premium * _share_left(policy, request.effective_date))
         months_left = max(
@@ -746,8 +777,8 @@ class SandboxClient:
             )
         return claim
 
+    @answers_after_latency
     def claim_lookup(self, query: ClaimQuery, timeout: float) -> tuple[ClaimInfo, ...]:
-        self._simulate(timeout)
         with self.state.read() as db:
             claims = SandboxState.many(
                 db, "SELECT data FROM claim WHERE channel = ? ORDER BY claim_no", self.channel
@@ -766,10 +797,10 @@ class SandboxClient:
 
     # --- downloads ---------------------------------------------------------------------------
 
+    @answers_after_latency
     def download_policies(
         self, since: date, until: date, timeout: float
     ) -> tuple[DownloadedPolicy, ...]:
-        self._simulate(timeout)
         with self.state.read() as db:
             rows = SandboxState.many(
                 db,
@@ -781,8 +812,8 @@ class SandboxClient:
             )
         return tuple(from_data(DownloadedPolicy, row) for row in rows)
 
+    @answers_after_latency
     def download_statement(self, period: str, timeout: float) -> tuple[StatementLine, ...]:
-        self._simulate(timeout)
         first = date.fromisoformat(f"{period}-01")
         last = add_months(first, 1) - timedelta(days=1)
         rates = self.config.get("fee_rates") or {}
@@ -836,10 +867,10 @@ class SandboxClient:
             )
         return tuple(lines)
 
+    @answers_after_latency
     def download_claims(
         self, since: date, until: date, timeout: float
     ) -> tuple[DownloadedClaim, ...]:
-        self._simulate(timeout)
         with self.state.read() as db:
             rows = SandboxState.many(
                 db,

@@ -200,6 +200,22 @@ def test_latency_beyond_the_timeout_is_unavailable(tariff, tmp_path):
         slow.quote(motor_request("picc", tariff), timeout=0.01)
 
 
+def test_an_answer_or_a_refusal_never_comes_before_the_carriers_latency(tariff, tmp_path):
+    # The sandbox works inside its latency (as a carrier's own servers do) and sleeps the rest:
+    # the answer comes no sooner than the document's latency, whatever the work cost.
+    import time
+
+    client = sandbox_client("picc", tmp_path, latency_ms=150)
+    started = time.monotonic()
+    assert client.quote(motor_request("picc", tariff), timeout=5).status == "ok"
+    assert time.monotonic() - started >= 0.15
+    started = time.monotonic()
+    request = motor_request("picc", tariff)
+    with pytest.raises(CarrierRefused):
+        client.bind(BindRequest("bind-x", "picc", "QNOSUCHREF", request, ()), timeout=5)
+    assert time.monotonic() - started >= 0.15
+
+
 def _bound(client, key, tariff, idempotency="bind-1"):
     request = motor_request(key, tariff)
     quote = client.quote(request, timeout=5)
