@@ -459,6 +459,7 @@ def init_errors(app: Flask) -> None:
         app.register_error_handler(kind, answer_or_raise)
     app.register_error_handler(HTTPException, _http_answer)
     app.before_request(refuse_impossible_ids)
+    app.before_request(refuse_unknown_actions)
 
 
 ID_LIMIT = 2**63  # BIGINT's range on PostgreSQL, INTEGER's on SQLite
@@ -476,6 +477,26 @@ def refuse_impossible_ids() -> None:
         is_id = isinstance(value, int) or (name == "pk" and _integer_keyed_view())
         if is_id and not _possible_id(value):
             raise NotFound()
+
+
+def refuse_unknown_actions() -> None:
+    """Flask-AppBuilder's `action/<name>/<pk>` and `action_post` look the action up and call
+    it without checking it exists: a name the view does not have was an AttributeError (500).
+    Answered here instead: not found in the path, a bad `action` field in a form."""
+    endpoint = request.endpoint or ""
+    if not endpoint.endswith((".action", ".action_post")):
+        return
+    from flask import current_app
+
+    view = getattr(current_app.view_functions.get(endpoint), "__self__", None)
+    actions = getattr(view, "actions", None)
+    if actions is None:
+        return
+    if endpoint.endswith(".action"):
+        if (request.view_args or {}).get("name") not in actions:
+            raise NotFound()
+    elif request.form.get("action") not in actions:
+        raise BadInput("action: no such action", "action：没有这个操作", field="action")
 
 
 def _possible_id(value) -> bool:

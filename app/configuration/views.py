@@ -46,6 +46,7 @@ from app.errors import BadInput, answer_or_raise, form_error
 from app.extensions import db
 from app.tenancy.scope import ScopeViolation
 from app.web.base import DealerModelView, build_workbook, labelled
+from app.web.paging import check_paging
 
 PAGE_SIZE = 20
 
@@ -64,6 +65,14 @@ def _lang() -> str:
 
 def _user_tenant() -> int | None:
     return getattr(g.user, "tenant_id", None)
+
+
+def _whole_number(text: str) -> int:
+    """`?page=`: a whole number, else a 400 naming it (werkzeug would quietly use the default)."""
+    try:
+        return int(text or 0)
+    except ValueError:
+        raise BadInput("page must be a whole number", "页码应为整数", field="page") from None
 
 
 def entity_or_404(name: str, need: str = "read") -> EntityRuntime:
@@ -190,7 +199,8 @@ class EntityRecordsView(BaseView):
     @has_access
     def records(self, name: str):
         runtime = entity_or_404(name)
-        page = max(int(request.args.get("page", 0) or 0), 0)
+        page = request.args.get("page", 0, type=_whole_number)
+        check_paging(max(page, 0), PAGE_SIZE)
         search = request.args.get("q", "").strip()
         hidden = masking.hidden_fields(runtime.definition, g.user)
         count, rows = records.list_records(

@@ -264,6 +264,18 @@ def humanise_form(form) -> None:
                 field.kwargs["blank_text"] = _l("Please choose")
 
 
+def _enum_member_or_value_error(coerce):
+    # FAB's coerce looks the posted name up in the enum and lets KeyError out (500); WTForms
+    # turns a ValueError into the field's error.
+    def checked(value):
+        try:
+            return coerce(value)
+        except KeyError:
+            raise ValueError(_("Not a valid choice")) from None
+
+    return checked
+
+
 class LabelledEnumField(EnumField):
     """Flask-AppBuilder's enum select box, its choices labelled in the user's language."""
 
@@ -271,3 +283,16 @@ class LabelledEnumField(EnumField):
         super().__init__(enum_class, enums, *args, **kwargs)
         if enum_class is not None:
             self.choices = [(value, value_label(enum_class, value)) for value, _ in self.choices]
+            self.coerce = _enum_member_or_value_error(self.coerce)
+
+    def pre_validate(self, form) -> None:
+        # FAB raises a plain ValueError for a value not among the choices, which WTForms 3 no
+        # longer turns into a field error: a posted unknown value answered 500.
+        from wtforms.validators import ValidationError
+
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None

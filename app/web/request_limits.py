@@ -7,6 +7,14 @@
   saying the limit, before any of it is parsed.
 - JSON nesting: a JSON body nested deeper than JSON_MAX_DEPTH (64) levels is answered 400
   before any view parses it (Python's parser would recurse until it gives up with a 500).
+- JSON shape: every reader of a JSON body here wants an object, so a body that is JSON but not
+  an object (`[1]`, `"x"`, `1e999`) is answered 400 naming `body`, in JSON. Unchecked, Flask-WTF
+  turned it into a form's fields (a TypeError on every screen's form) and FAB's APIs choked
+  on it (500). A body that is not JSON at all is left to the views, which already refuse it.
+- JSON as a form: Flask-WTF reads a JSON object posted to a screen as the form's fields, values
+  and all; a browser only ever sends text, and WTForms' validators (Length, our identifier
+  checks) assumed it, so `{"plate": 12345}` was a TypeError. The values are read as text, so
+  the form names the field that is wrong.
 
 The check runs first among the before-request functions, ahead of the CSRF check that parses
 forms, so the per-endpoint limit is the one in force when the body is read.
@@ -15,14 +23,18 @@ forms, so the per-endpoint limit is the one in force when the body is read.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable
+from functools import wraps
 from typing import TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
-from app.errors import BadInput, TooLarge, is_api_request
+from app.errors import BadInput, TooLarge, api_answer, is_api_request
 
 F = TypeVar("F", bound=Callable)
 
@@ -75,15 +87,16 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g} MB"
 
 
-def check_request_limits() -> None:
+def check_request_limits() -> Response | None:
     if request.method not in BODY_METHODS:
-        return
+        return None
     limit = limit_for_endpoint(request.endpoint)
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
     if request.is_json:
-        _check_json_depth()
+        return _check_json()
+    return None
 
 
 def _refusal(domain: type, plain: type[HTTPException], english: str, chinese: str, code: str):
@@ -110,7 +123,7 @@ def _too_large(limit: int) -> Exception:
     )
 
 
-def _check_json_depth() -> None:
+def _check_json() -> Response | None:
     try:
         data = request.get_data(cache=False)
     except RequestEntityTooLarge:  # a body without Content-Length, cut at the limit
@@ -125,6 +138,25 @@ def _check_json_depth() -> None:
             f"JSON 内容嵌套超过 {limit} 层",
             "too_deep",
         )
+    if not _json_object_or_not_json(data):
+        # Answered in JSON on screens too: the only callers sending JSON there are our scripts.
+        return api_answer(
+            BadInput(
+                "the JSON body must be an object",
+                "JSON 内容必须是一个对象 {…}",
+                field="body",
+                code="not_an_object",
+            )
+        )
+    return None
+
+
+def _json_object_or_not_json(data: bytes) -> bool:
+    try:
+        parsed = json.loads(data)
+    except (ValueError, RecursionError):
+        return True  # not JSON: the view's own refusal says so
+    return isinstance(parsed, dict)
 
 
 def _put_back(data: bytes) -> None:
@@ -135,6 +167,32 @@ def _put_back(data: bytes) -> None:
     request.__dict__.pop("stream", None)  # werkzeug's cached_property, rebuilt on next use
 
 
+def _as_text(value) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _json_form_as_text(wrap_formdata):
+    """Flask-WTF's `wrap_formdata`, with a JSON body's values turned into the text a browser
+    would have sent."""
+
+    @wraps(wrap_formdata)
+    def wrapped(meta, form, formdata):
+        data = wrap_formdata(meta, form, formdata)
+        if isinstance(data, MultiDict) and request.is_json and not request.form:
+            return ImmutableMultiDict([(k, _as_text(v)) for k, v in data.items(multi=True)])
+        return data
+
+    wrapped.reads_json_as_text = True
+    return wrapped
+
+
 def init_request_limits(app: Flask) -> None:
     """Register the check ahead of every other before-request function."""
     app.before_request_funcs.setdefault(None, []).insert(0, check_request_limits)
+    meta = FlaskForm.Meta
+    if not getattr(meta.wrap_formdata, "reads_json_as_text", False):  # once per process
+        meta.wrap_formdata = _json_form_as_text(meta.wrap_formdata)

@@ -409,7 +409,7 @@ def test_cells_and_tables_are_checked_as_they_are_typed(app, client, world, docu
     ).get_json()
     assert [g["cells"] for g in checked["gaps"]] == [['"续保", "转保"', "-"]]
     refused = client.post(f"/documents/{document_id}/check", json=[1], headers=headers)
-    assert refused.status_code == 400 and refused.get_json()["field"] == "table"
+    assert refused.status_code == 400 and refused.get_json()["field"] == "body"
 
 
 def test_editor_errors_are_chinese_and_name_the_field(app, client, world, documents):
