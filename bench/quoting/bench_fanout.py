@@ -4,7 +4,8 @@ Builds a throw-away database (the embedded SQLite default, or PostgreSQL with --
 tenant with one store, a desk user and a vehicle, installs the core pack and a copy of the demo
 pack's 14 sandbox carriers with latency 300 ms and no faults, then serves the app over HTTP:
   - embedded: the werkzeug server `flask run` uses (threaded), jobs in-process;
-  - --pg:     gunicorn with 2 workers (gthread) on PostgreSQL, with --redis for jobs.
+  - --pg:     gunicorn with 2 workers and the project's gunicorn.conf.py (gthread, 10 threads,
+              connections capped per worker) on PostgreSQL, with --redis for jobs.
 It times POST /api/v1/quote/?wait=1 (the answer comes when every carrier has answered): single
 quotes one after another, then 20 clients at once; then 20 desks at once the way the desk screen
 works (POST without waiting, then GET /api/v1/quote/<id> every 0.3 s until every carrier has
@@ -176,10 +177,6 @@ def serve(environment: dict[str, str], pg: bool, port: int) -> subprocess.Popen:
             str(Path(__file__).with_name("gunicorn_ready.py")),
             "-w",
             str(WORKERS),
-            "-k",
-            "gthread",
-            "--threads",
-            "16",
             "-b",
             f"127.0.0.1:{port}",
             "wsgi:app",
@@ -362,7 +359,9 @@ def main() -> None:
         for _ in range(2 * WORKERS):  # every worker warm (its carriers and tariff cached)
             _, warm = timed_quote(base, token, body)
         answered = sum(1 for a in warm["answers"] if a["status"] == "ok")
+        cpu_before = server_cpu(server.pid)
         singles = [timed_quote(base, token, body)[0] for _ in range(options.singles)]
+        cpu_per_single = (server_cpu(server.pid) - cpu_before) / options.singles
         cpu_before = server_cpu(server.pid)
         waited, wall = at_once(options.concurrency, lambda: timed_quote(base, token, body)[0])
         cpu_per_quote = (server_cpu(server.pid) - cpu_before) / options.concurrency
@@ -377,7 +376,7 @@ def main() -> None:
             print(f"--- server log (last 3000 characters) ---\n{log[-3000:]}", file=sys.stderr)
         shutil.rmtree(folder, ignore_errors=True)
     kind = (
-        f"PostgreSQL + Redis, gunicorn {WORKERS} workers (gthread)"
+        f"PostgreSQL + Redis, gunicorn {WORKERS} workers (gunicorn.conf.py: gthread, 10 threads)"
         if options.pg
         else "embedded SQLite + flask run, jobs in-process"
     )
@@ -386,7 +385,8 @@ def main() -> None:
     print(
         f"single quote, wall (n={len(singles)}): median {statistics.median(singles):.3f} s, "
         f"min {min(singles):.3f} s, max {max(singles):.3f} s (serial would be "
-        f"{len(warm['answers']) * LATENCY_MS / 1000:.1f} s)"
+        f"{len(warm['answers']) * LATENCY_MS / 1000:.1f} s); web processes' CPU per single "
+        f"quote {cpu_per_single * 1000:.0f} ms"
     )
     print(
         f"{options.concurrency} concurrent quotes (?wait=1): p50 {percentile(waited, 0.5):.3f} s, "
