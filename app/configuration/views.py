@@ -199,8 +199,8 @@ class EntityRecordsView(BaseView):
     @has_access
     def records(self, name: str):
         runtime = entity_or_404(name)
-        page = request.args.get("page", 0, type=_whole_number)
-        check_paging(max(page, 0), PAGE_SIZE)
+        page = max(request.args.get("page", 0, type=_whole_number), 0)
+        check_paging(page, PAGE_SIZE)
         search = request.args.get("q", "").strip()
         hidden = masking.hidden_fields(runtime.definition, g.user)
         count, rows = records.list_records(

@@ -21,9 +21,12 @@ from __future__ import annotations
 import random
 import re
 import time
+import zipfile
 from dataclasses import dataclass, field
+from functools import cache
 from io import BytesIO
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -43,7 +46,7 @@ from tests.app.conftest import (
 
 HANG_SECONDS = 10.0
 ENTITY = "inspection_reminder"
-VARIANTS_PER_METHOD = 5  # hostile requests per rule, method and user
+VARIANTS_PER_METHOD = 3  # hostile requests per rule, method and user
 # Rules the walk leaves alone: logging out ends the session the walk runs in.
 SKIPPED = {"AuthDBView.logout"}
 
@@ -150,6 +153,35 @@ BODIES = {
 }
 
 
+@cache
+def _uploads() -> list[tuple[bytes, str]]:
+    """Files that are not what they say: a program with a long `../` name, a zip that is not a
+    workbook, a CSV in no encoding, a zip whose names climb out and whose YAML expands, a real
+    workbook of impossible values."""
+    pack = BytesIO()
+    with zipfile.ZipFile(pack, "w") as archive:
+        archive.writestr("../../etc/evil.yaml", "kind: entity\n")
+        laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+        archive.writestr("pack.yaml", laughs)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["plate", "due_date", "保单号", "保费", "起保日期"])
+    sheet.append(["沪A12345", "2026-02-30", "=1/0", 1e308, "not-a-date"])
+    sheet.append([None, -(2**70), "x" * 40_000, "NaN", "9999-99-99"])
+    workbook = BytesIO()
+    book.save(workbook)
+    return [
+        (b"MZ\x90\x00" + b"\x00" * 64, "../../" + "名" * 2000 + ".exe"),
+        (b"PK\x03\x04" + b"\xff" * 200, "保单.xlsx"),
+        (b"\xff\xfe\x00plate,due_date\n\x00\x00,2026-99-99\n", "records.csv"),
+        (pack.getvalue(), "pack.zip"),
+        (workbook.getvalue(), "..\\..\\records.xlsx"),
+    ]
+
+
 @dataclass
 class Probe:
     requests: int = 0
@@ -173,6 +205,10 @@ _PARAM = re.compile(r"<(?:([a-zA-Z_]+)(?:\([^)]*\))?:)?([a-zA-Z_]+)>")
 # Rules that change or remove what they name: never sent a real id, so the walk only ever
 # attacks them.
 _DESTRUCTIVE = re.compile(r"delete|cancel|retry|publish|issue|pay|regenerate|endorse|action")
+
+
+# Rules that read files: sent a hostile file more often than the other bodies.
+_TAKES_FILES = re.compile(r"import|upload|files|check")
 
 
 def _view_model(app, endpoint: str):
@@ -249,11 +285,13 @@ def _requests(app, world, rule, method: str, who: str, ids: dict):
         what = "query"
         if method != "GET":
             what = rng.choice(sorted(BODIES))
+            if _TAKES_FILES.search(rule.rule) and rng.random() < 0.6:
+                what = "upload-wrong-type"
             body = dict(BODIES[what])
             if body.pop("upload", False):
+                content, filename = rng.choice(_uploads())
                 body["data"] = {
-                    name: (BytesIO(b"MZ\x90\x00" + b"\x00" * 64), "../../" + "名" * 2000 + ".exe")
-                    for name in ("file", "pack", "attachment")
+                    name: (BytesIO(content), filename) for name in ("file", "pack", "attachment")
                 }
                 body["content_type"] = "multipart/form-data"
             kwargs.update(body)
