@@ -47,6 +47,23 @@ class Pattern:
         self.safe_ids = np.where(self.valid, self.ids, 0)
 
 
+def score_bound(logp: np.ndarray, blank_logp: np.ndarray, pattern: Pattern) -> float:
+    """An upper bound of `constrained_path(...).score`, far cheaper than the path itself.
+
+    A path's score is a sum over time steps of either the blank's or one pattern class's
+    log-probability. Each step is therefore at most `base` (the best of the blank and every
+    class the pattern allows anywhere), and at least one step emits a class of each
+    position's set: a position whose classes the network never saw (the 警 of a police
+    plate on an ordinary plate's matrix) costs its shortfall against `base` at its best step.
+    The decoder skips a pattern whose bound cannot beat the best reading found so far."""
+    if logp.shape[0] < pattern.length:
+        return NEG
+    emit = np.where(pattern.valid[None], logp[:, pattern.safe_ids], NEG).max(axis=2)  # (T, L)
+    base = np.maximum(blank_logp, emit.max(axis=1))  # (T,)
+    shortfall = (emit - base[:, None]).max(axis=0)  # (L,): best step of each position
+    return float(base.sum() + shortfall.min())
+
+
 def constrained_path(logp: np.ndarray, blank_logp: np.ndarray, pattern: Pattern) -> Path | None:
     """The most probable CTC path emitting exactly one class of each position's set, in order.
 

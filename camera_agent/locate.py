@@ -134,17 +134,27 @@ def _rows_of(blobs: np.ndarray) -> list[Candidate]:
             i = parent[i]
         return i
 
-    for i in range(len(blobs)):
-        for j in range(i + 1, len(blobs)):
-            gap = x[j] - right[i]
-            if gap > 1.4 * h[i]:
-                break
-            if (
-                gap >= -0.2 * h[i]
-                and abs(cy[j] - cy[i]) < 0.25 * max(h[i], h[j])
-                and 0.7 <= h[j] / h[i] <= 1.43
-            ):
-                parent[root(j)] = root(i)
+    # neighbours: j after i (blobs sorted by x) starting at most 1.4 heights after i ends;
+    # the pairs are listed with numpy (a busy frame holds over a thousand blobs, and a
+    # Python double loop over them took a tenth of a real scene's time)
+    ends = np.searchsorted(x, right + 1.4 * h + 1, side="right")
+    starts = np.arange(1, len(blobs) + 1)
+    counts = np.maximum(ends - starts, 0)
+    i_idx = np.repeat(np.arange(len(blobs)), counts)
+    offsets = np.arange(len(i_idx)) - np.repeat(np.cumsum(counts) - counts, counts)
+    j_idx = np.repeat(starts, counts) + offsets
+    gap = x[j_idx] - right[i_idx]
+    hi, hj = h[i_idx], h[j_idx]
+    ratio = hj / hi
+    linked = (
+        (gap <= 1.4 * hi)
+        & (gap >= -0.2 * hi)
+        & (np.abs(cy[j_idx] - cy[i_idx]) < 0.25 * np.maximum(hi, hj))
+        & (ratio >= 0.7)
+        & (ratio <= 1.43)
+    )
+    for i, j in zip(i_idx[linked].tolist(), j_idx[linked].tolist(), strict=True):
+        parent[root(j)] = root(i)
     groups: dict[int, list[int]] = {}
     for i in range(len(blobs)):
         groups.setdefault(root(i), []).append(i)

@@ -434,8 +434,16 @@ def is_colourless(image_bgr: np.ndarray) -> bool:
     that differ by more than JPEG's rounding somewhere."""
     h, w = image_bgr.shape[:2]
     step = max(1, w // 160)
-    small = image_bgr[::step, ::step].astype(np.int16)
-    spread = small.max(axis=2) - small.min(axis=2)
+    small = np.ascontiguousarray(image_bgr[::step, ::step])
+    b, g, r = cv2.split(small)
+    spread = cv2.subtract(cv2.max(cv2.max(b, g), r), cv2.min(cv2.min(b, g), r))
+    # the 99th percentile at most COLOURLESS_SPREAD, by counting (a full percentile took
+    # 2.5 ms of a real scene's time); only the tie at the boundary needs the percentile
+    n = spread.size
+    above = int(np.count_nonzero(spread > COLOURLESS_SPREAD))
+    room = n - 1 - int(0.99 * (n - 1))  # values that may lie above the 99th percentile's rank
+    if above != room:
+        return above < room
     return bool(np.percentile(spread, 99) <= COLOURLESS_SPREAD)
 
 

@@ -294,11 +294,14 @@ class Recogniser:
         blank = np.log(probs[:, self._blank_like].sum(axis=1) + 1e-9)
         best: tuple[float, Reading] | None = None
         for pattern, colours in self._patterns:
+            penalty = colour_penalty(colour, colours)
+            if best is not None and decode.score_bound(logp, blank, pattern) - penalty <= best[0]:
+                continue  # cannot beat the best so far: not decoded (same result, less time)
             path = decode.constrained_path(logp, blank, pattern)
             if path is None:
                 continue
             score = path.score
-            score -= colour_penalty(colour, colours)
+            score -= penalty
             if best is not None and score <= best[0]:
                 continue
             text = "".join(self.charset[c] for c in path.classes)
