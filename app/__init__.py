@@ -9,6 +9,7 @@ from flask_appbuilder import AppBuilder
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import inspect
 
+from app.embedded_database import prepare_sqlite, tune_sqlite
 from app.extensions import db, migrate
 from config import load_config
 
@@ -23,6 +24,7 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
 
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_password_policy)
 
+    prepare_sqlite(app)
     db.init_app(app)
     from app.configuration.entities import include_in_migrations
 
@@ -33,7 +35,7 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
         render_as_batch=True,
         include_object=include_in_migrations,
     )
-    _tune_sqlite(app)
+    tune_sqlite(app)
     _import_models()
     _install_data_walls()
     from app.configuration.kinds import load_kinds
@@ -82,25 +84,6 @@ def create_app(mode: str | None = None, overrides: dict | None = None) -> Flask:
     app.register_blueprint(vendor_assets)
     _register_commands(app)
     return app
-
-
-def _tune_sqlite(app: Flask) -> None:
-    """The embedded default serves many threads (the desk's quotes write from a pool): writers
-    wait for each other instead of failing with "database is locked", and readers never wait
-    for a writer (write-ahead log)."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-    from sqlalchemy import event
-
-    with app.app_context():
-        engine = db.engine
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
 
 
 def _import_models() -> None:
