@@ -9,6 +9,7 @@ PACK_UPLOAD_TTL_HOURS, on every new upload and by `flask pack sweep-uploads`."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 import uuid
@@ -141,9 +142,15 @@ def _size(count: int) -> str:
     return f"{count / (1024 * 1024):g} MB" if count >= 1024 * 1024 else f"{count:,} bytes"
 
 
+def _is_token(token: str) -> bool:
+    # Exactly what `unpack` makes (uuid4 hex): `isalnum` let a 3,000-letter id reach the file
+    # system, which answered OSError "File name too long" (500).
+    return re.fullmatch(r"[0-9a-f]{32}", token) is not None
+
+
 def pack_folder(token: str) -> Path:
     """The folder holding pack.yaml inside an upload (the zip may wrap it in one folder)."""
-    if not token.isalnum():
+    if not _is_token(token):
         raise UploadError("bad upload id")
     root = uploads_root() / token
     if not root.is_dir():
@@ -157,7 +164,7 @@ def pack_folder(token: str) -> Path:
 
 
 def discard(token: str) -> None:
-    if token.isalnum():
+    if _is_token(token):
         shutil.rmtree(uploads_root() / token, ignore_errors=True)
 
 

@@ -449,3 +449,12 @@ def test_a_json_object_posted_to_a_form_is_read_as_text(admin_client, probe_worl
     page = admin_client.post("/customerview/add", json={"name": 12345, "mobile": {"a": 1}})
     assert page.status_code == 200
     assert _business_rows(probe_world) == before
+
+
+@pytest.mark.parametrize("token", ["x" * 3000, "中" * 40, "A" * 32])
+def test_a_pack_review_id_that_is_not_one_is_refused_without_touching_files(admin_client, token):
+    """A 3,000-letter id reached the file system ("File name too long", 500)."""
+    for method in ("GET", "POST"):
+        answer = admin_client.open(f"/packs/review/{token}", method=method, data={"x": "y"})
+        assert answer.status_code == 302, (method, answer.status_code)
+        assert answer.headers["Location"].endswith("/packs/upload")
